@@ -1,0 +1,15 @@
+"""The `gracegraph` command: each group lives in its own module and is assembled here."""
+
+from __future__ import annotations
+
+import typer
+
+from graph_service.cli import db, load, synth
+
+app = typer.Typer(help="gracegraph: investigate offender networks from referral metadata.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(db.app, name="db")
+app.add_typer(load.app, name="load")
+app.command("synth")(synth.synth)
+
+__all__ = ["app"]

@@ -1,0 +1,51 @@
+"""Every setting in one object, read once from the environment at the edge and passed down.
+
+Neo4j's own variables (`NEO4J_URI`, `NEO4J_USER`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`) keep their
+usual names so that a server set up for other tools is used as it is; everything else of ours is
+`GRACEGRAPH_*`. Each setting is described in docs/settings.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRACEGRAPH_", extra="ignore")
+
+    neo4j_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_URI", "GRACEGRAPH_NEO4J_URI"))
+    neo4j_user: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "GRACEGRAPH_NEO4J_USER"))
+    neo4j_password: str = Field(
+        default="", validation_alias=AliasChoices("NEO4J_PASSWORD", "GRACEGRAPH_NEO4J_PASSWORD"))
+    neo4j_database: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "GRACEGRAPH_NEO4J_DATABASE"))
+
+    home: Path = Path(".gracegraph")
+    neo4j_port: int = 7687
+    neo4j_heap: str = "4g"
+    neo4j_pagecache: str = "4g"
+    neo4j_start_timeout_s: float = 300.0
+
+    default_region: str = "US"
+    batch_size: int = 20_000
+    query_timeout_s: float = 30.0
+
+    @property
+    def uses_local_neo4j(self) -> bool:
+        """True when no external server was named, so commands start our own."""
+        return not self.neo4j_uri
+
+    @property
+    def bolt_uri(self) -> str:
+        return self.neo4j_uri or f"bolt://127.0.0.1:{self.neo4j_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,166 @@
+"""From files to the graph: parse, batch, write, count — with progress and a summary.
+
+Parsing (CPU in this process) and writing (waiting on Neo4j) overlap: the parser fills batches
+while a writer thread sends the previous one. A file with a fatal fault keeps what was read before
+it (the reports before a truncation) unless the load is strict; under `--strict` a file loads only
+when a first pass finds no rejected record and no fault in it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loaders.errors import MalformedInput
+from loaders.model import Edge, Label, Node, Records, Rejection, Rel
+from loaders.writer import GraphWriter, WriteCounts
+
+Parser = Callable[[Path], Iterator[Records]]
+Transform = Callable[[Records], None]
+
+#: How many rejections the summary keeps verbatim (all are counted).
+KEEP_REJECTIONS = 1000
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    files: int = 0
+    records: int = 0
+    written: WriteCounts = field(default_factory=WriteCounts)
+    rejected: Counter[str] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+    faults: list[MalformedInput] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)
+
+    def reject(self, rejection: Rejection) -> None:
+        leaf = rejection.path.rsplit("/", 1)[-1].split("[", 1)[0] or "record"
+        self.rejected[leaf] += 1
+        if len(self.rejections) < KEEP_REJECTIONS:
+            self.rejections.append(rejection)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.faults or self.skipped_files)
+
+
+class Progress:
+    """What the pipeline tells its caller as it goes; the CLI draws it, tests ignore it."""
+
+    def file_started(self, path: Path, size: int) -> None: ...
+    def records_done(self, count: int) -> None: ...
+    def file_done(self, path: Path, size: int) -> None: ...
+
+
+def case_transform(case: str | None, agency: str | None) -> Transform | None:
+    """Tie every report to a case (and the case to its agency), as `--case/--agency` ask."""
+    if case is None:
+        if agency is not None:
+            raise ValueError("--agency needs --case: an agency owns cases, not loose reports")
+        return None
+
+    def attach(records: Records) -> None:
+        reports = [n for n in records.nodes if n.label is Label.REPORT and n.key == records.record]
+        if not reports:
+            return
+        records.nodes.append(Node(Label.CASE, case, sources=[records.record]))
+        for report in reports:
+            records.edges.append(Edge(Rel.PART_OF, (Label.REPORT, report.key), (Label.CASE, case),
+                                      sources=[records.record]))
+        if agency is not None:
+            records.nodes.append(Node(Label.AGENCY, agency, sources=[records.record]))
+            records.edges.append(Edge(Rel.OWNED_BY, (Label.CASE, case), (Label.AGENCY, agency),
+                                      sources=[records.record]))
+
+    return attach
+
+
+class _BatchWriter:
+    """A writer thread with at most two batches in flight, so parsing never waits long."""
+
+    def __init__(self, writer: GraphWriter, counts: WriteCounts) -> None:
+        self.writer = writer
+        self.counts = counts
+        self.queue: queue.Queue[tuple[list[Node], list[Edge]] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="graph-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.counts.add(self.writer.write(*item))
+                except BaseException as exc:  # re-raised in the caller's thread by put()/close()
+                    self.error = exc
+
+    def put(self, nodes: list[Node], edges: list[Edge]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((nodes, edges))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _clean(parse: Parser, path: Path, summary: LoadSummary) -> bool:
+    """Strict mode's first pass: does the file parse with no rejection at all?"""
+    clean = True
+    try:
+        for records in parse(path):
+            for rejection in records.rejections:
+                summary.reject(rejection)
+                clean = False
+    except MalformedInput as fault:
+        summary.faults.append(fault)
+        clean = False
+    return clean
+
+
+def load_files(writer: GraphWriter, paths: Iterable[Path], parse: Parser, *, strict: bool = False,
+               batch_size: int = 20_000, transform: Transform | None = None,
+               progress: Progress | None = None) -> LoadSummary:
+    """Load every file; never stops at a bad one, and counts everything it refused."""
+    progress = progress or Progress()
+    summary = LoadSummary()
+    sink = _BatchWriter(writer, summary.written)
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    try:
+        for path in paths:
+            size = path.stat().st_size
+            progress.file_started(path, size)
+            summary.files += 1
+            if strict and not _clean(parse, path, summary):
+                summary.skipped_files.append(str(path))
+                progress.file_done(path, size)
+                continue
+            try:
+                for records in parse(path):
+                    summary.records += 1
+                    if not strict:
+                        for rejection in records.rejections:
+                            summary.reject(rejection)
+                    if transform is not None:
+                        transform(records)
+                    nodes.extend(records.nodes)
+                    edges.extend(records.edges)
+                    if len(nodes) + len(edges) >= batch_size:
+                        sink.put(nodes, edges)
+                        progress.records_done(summary.records)
+                        nodes, edges = [], []
+            except MalformedInput as fault:
+                summary.faults.append(fault)
+            progress.file_done(path, size)
+        if nodes or edges:
+            sink.put(nodes, edges)
+    finally:
+        sink.close()
+    progress.records_done(summary.records)
+    return summary

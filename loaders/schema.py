@@ -1,0 +1,59 @@
+"""Schema bootstrap: constraints and indexes, applied at the start of every load, versioned.
+
+Each migration is a list of idempotent statements (`IF NOT EXISTS`); the version reached is kept on
+a `(:GracegraphSchema {key: 'schema'})` node so a later change to the model adds a migration rather
+than editing history, and `gracegraph` refuses to write to a graph made by a newer version.
+"""
+
+from __future__ import annotations
+
+from neo4j import Driver
+
+from loaders.errors import GracegraphError
+from loaders.model import LOADED_LABELS, Label, cypher
+
+_UNIQUE_KEY = "CREATE CONSTRAINT {label}_key IF NOT EXISTS FOR (n:{label}) REQUIRE n.key IS UNIQUE"
+
+
+def _v1() -> list[str]:
+    labels = (*LOADED_LABELS, Label.IDENTITY)
+    statements = [cypher(_UNIQUE_KEY, label=label) for label in labels]
+    statements += [
+        # A file arriving with fewer hashes must find the node that has any of them (formats.md).
+        "CREATE INDEX File_md5 IF NOT EXISTS FOR (n:File) ON (n.md5)",
+        "CREATE INDEX File_sha1 IF NOT EXISTS FOR (n:File) ON (n.sha1)",
+        "CREATE INDEX File_sha256 IF NOT EXISTS FOR (n:File) ON (n.sha256)",
+        "CREATE INDEX Report_incident_at IF NOT EXISTS FOR (n:Report) ON (n.incident_at)",
+        "CREATE INDEX Email_canonical IF NOT EXISTS FOR (n:Email) ON (n.canonical)",
+    ]
+    return statements
+
+
+MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()),)
+CURRENT_VERSION = MIGRATIONS[-1][0]
+
+_READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"
+_WRITE_VERSION = "MERGE (s:GracegraphSchema {key: 'schema'}) SET s.version = $version"
+
+
+class SchemaTooNew(GracegraphError):
+    """The graph was migrated by a newer gracegraph; writing with this one could damage it."""
+
+
+def ensure_schema(driver: Driver, database: str) -> int:
+    """Bring the graph's schema to CURRENT_VERSION; cheap when already there. Returns the version."""
+    records, _, _ = driver.execute_query(_READ_VERSION, database_=database)
+    found = records[0]["version"] if records else 0
+    if found > CURRENT_VERSION:
+        raise SchemaTooNew(f"graph schema is version {found}, this gracegraph knows "
+                           f"{CURRENT_VERSION}: upgrade gracegraph")
+    for version, statements in MIGRATIONS:
+        # Statements are idempotent, so the current version's are re-run too: a crash between a
+        # statement and the version write must not leave a constraint missing.
+        if version >= found:
+            for statement in statements:
+                driver.execute_query(statement, database_=database)
+    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    if found != CURRENT_VERSION:
+        driver.execute_query(_WRITE_VERSION, version=CURRENT_VERSION, database_=database)
+    return CURRENT_VERSION
