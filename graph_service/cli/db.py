@@ -11,7 +11,7 @@ from graph_service.settings import get_settings
 
 app = typer.Typer(help="Run the local Neo4j server (unless NEO4J_URI names another).",
                   no_args_is_help=True)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 def _external() -> bool:
@@ -34,6 +34,19 @@ def start() -> None:
     with out.status("starting Neo4j (the first start fetches ~130 MB of jars with Maven)…"):
         status = server.start(timeout=settings.neo4j_start_timeout_s)
     out.print(("already " if was.running else "") + status.describe())
+
+
+@app.command()
+@reported
+def install() -> None:
+    """Fetch Neo4j's jars with Maven (the one step that needs a network) and compile the launcher."""
+    if _external():
+        return
+    server = local_server(get_settings())
+    with out.status("fetching Neo4j's jars with Maven (first time ~130 MB)…"):
+        server.ensure_jars()
+        server.compile()
+    out.print(f"Neo4j jars ready in {server.lib_dir}")
 
 
 @app.command()

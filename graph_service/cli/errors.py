@@ -11,7 +11,7 @@ from rich.console import Console
 
 from loaders.errors import GracegraphError
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

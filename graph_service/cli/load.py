@@ -20,7 +20,7 @@ from loaders.schema import ensure_schema
 from loaders.writer import GraphWriter
 
 app = typer.Typer(help="Load referral files, hash sets or tables into the graph.", no_args_is_help=True)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 PATHS = typer.Argument(..., exists=True, help="Files, or directories to read every matching file of.")
 STRICT = typer.Option(False, "--strict", help="Load nothing from a file that has any bad record.")

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from graph_service.cli.errors import reported
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 @reported
