@@ -110,10 +110,10 @@ def hashset(paths: list[Path] = PATHS, strict: bool = STRICT,
 @reported
 def table(paths: list[Path] = PATHS,
           mapping: Path = typer.Option(..., "--mapping", exists=True, help="YAML column mapping."),
-          strict: bool = STRICT, case: str | None = CASE, agency: str | None = AGENCY) -> None:
+          strict: bool = STRICT) -> None:
     """CSV or JSON-lines tables (login logs, subscriber records) through a YAML mapping."""
     from loaders.tabular import load_mapping, parse_table
 
     spec = load_mapping(mapping)
     files = expand(paths, (".csv", ".jsonl", ".ndjson"))
-    run_load(files, partial(parse_table, mapping=spec), strict=strict, case=case, agency=agency)
+    run_load(files, partial(parse_table, mapping=spec), strict=strict)
