@@ -1,0 +1,42 @@
+"""What every query function receives: the driver, the database and the time limit.
+
+Queries read through `read()` so that a cluster can route them to followers and every Cypher call
+carries a timeout; a timeout or an unreachable server becomes one of our errors with a code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import Driver, Query, RoutingControl
+from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
+
+from queries.errors import QueryTimeout, Unavailable
+
+
+@dataclass(frozen=True, slots=True)
+class GraphContext:
+    driver: Driver
+    database: str = "neo4j"
+    timeout_s: float = 30.0
+
+    def read(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
+        """Run one read query (parameters only, never values in the text) and return plain rows."""
+        return self._run(cypher, RoutingControl.READ, params)
+
+    def write(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
+        return self._run(cypher, RoutingControl.WRITE, params)
+
+    def _run(self, cypher: str, routing: RoutingControl, params: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            records, _, _ = self.driver.execute_query(
+                Query(cypher, timeout=self.timeout_s),  # type: ignore[arg-type]
+                params, routing_=routing, database_=self.database)
+        except ClientError as exc:
+            if exc.code and "Transaction" in exc.code and ("Timed" in exc.code or "Terminated" in exc.code):
+                raise QueryTimeout(f"the query took longer than {self.timeout_s:g}s; narrow it") from exc
+            raise
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise Unavailable("the graph database is not reachable") from exc
+        return [record.data() for record in records]
