@@ -22,9 +22,11 @@ class IpId:
 
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+#: IANA special-purpose ranges that never route on the internet: documentation and benchmarking.
+#: Python counts 198.18.0.0/15 as private; it is not a LAN range, so it is "reserved" here.
 _DOCUMENTATION = tuple(
     ipaddress.ip_network(n)
-    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15", "2001:db8::/32")
 )
 _PORT_SUFFIX = re.compile(r"^[0-9.]+:[0-9]*$", re.ASCII)
 
@@ -51,7 +53,8 @@ def normalise_ip(raw: str) -> IpId:
 
     Zone ids ("fe80::1%eth0") and ports ("192.0.2.1:443", "[2001:db8::1]:443") are rejected rather
     than cut off: the port belongs in its own field, and text carrying one is a parser bug upstream.
-    Documentation ranges (192.0.2.0/24, 2001:db8::/32, …) are valid, of kind "reserved".
+    Documentation and benchmarking ranges (192.0.2.0/24, 198.18.0.0/15, 2001:db8::/32, …) are valid,
+    of kind "reserved": synthetic data lives there, so it can never be mistaken for a real address.
 
     >>> normalise_ip("2001:0DB8:0000::0001")
     IpId(key='2001:db8::1', kind='reserved')
