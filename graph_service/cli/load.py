@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -28,15 +28,33 @@ CASE = typer.Option(None, "--case", help="Tie every loaded report to this case n
 AGENCY = typer.Option(None, "--agency", help="The agency code that owns --case.")
 
 
-def expand(paths: list[Path], suffixes: tuple[str, ...]) -> list[Path]:
-    """Files as given, and directories walked (sorted, so every run reads in the same order)."""
+def expand(paths: list[Path], suffixes: tuple[str, ...],
+           belongs: Callable[[Path], bool] | None = None) -> list[Path]:
+    """Files as given, and directories walked (sorted, so every run reads in the same order).
+
+    A file found by walking a directory that `belongs` rejects (a truth.json beside the reports)
+    is skipped with a note; a file named explicitly is always read, and fails loudly if it is wrong.
+    """
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-        else:
+        if not path.is_dir():
             found.append(path)
+            continue
+        for candidate in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes):
+            if belongs is None or belongs(candidate):
+                found.append(candidate)
+            else:
+                err.print(f"skipped: {candidate} (not this kind of file)")
     return found
+
+
+def looks_like_referral(path: Path) -> bool:
+    """XML files are referrals; a JSON file only if its start names a report (the JSON export)."""
+    if path.suffix.lower() != ".json":
+        return True
+    with path.open("rb") as f:
+        head = f.read(65536)
+    return b'"reportId"' in head or b'"reportedInformation"' in head
 
 
 def run_load(files: list[Path], parse: Parser, *, strict: bool, case: str | None = None,
@@ -56,6 +74,9 @@ def run_load(files: list[Path], parse: Parser, *, strict: bool, case: str | None
     finally:
         driver.close()
     out.print(summary_table(summary))
+    written = summary.written
+    out.print(f"created {written.elements_created}, updated {sum(written.updated.values())}, "
+              f"rejected {sum(summary.rejected.values())}")
     for rejection in summary.rejections[:50]:
         err.print(f"rejected: {rejection}")
     if len(summary.rejections) > 50 or sum(summary.rejected.values()) > 50:
@@ -89,7 +110,7 @@ def _referral_parser(region: str) -> Parser:
 def cybertip(paths: list[Path] = PATHS, strict: bool = STRICT, case: str | None = CASE,
              agency: str | None = AGENCY) -> None:
     """CyberTipline reports: XML (single or bundles) and law-enforcement JSON exports."""
-    files = expand(paths, (".xml", ".json"))
+    files = expand(paths, (".xml", ".json"), looks_like_referral)
     run_load(files, _referral_parser(get_settings().default_region), strict=strict, case=case,
              agency=agency)
 
