@@ -45,7 +45,7 @@ def bench_database(heap: str = "4g", pagecache: str = "4g") -> Iterator[tuple[Dr
                         lib=ROOT / ".gracegraph" / "neo4j" / "lib")
     server.stop()
     server.start()
-    settings = Settings(NEO4J_URI=server.uri, home=home)
+    settings = Settings(neo4j_uri=server.uri, home=home)
     driver = open_driver(settings, start=False)
     try:
         clear(driver, settings.neo4j_database)

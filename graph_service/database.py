@@ -30,7 +30,8 @@ def open_driver(settings: Settings, *, start: bool = True) -> Driver:
     """A driver that has proved it can reach the server; one per process, closed by the caller."""
     uri = ensure_running(settings) if start else settings.bolt_uri
     auth = (settings.neo4j_user, settings.neo4j_password) if settings.neo4j_password else None
-    driver = GraphDatabase.driver(uri, auth=auth)
+    # Server notifications (unknown label on an empty graph…) are for query authors, not users.
+    driver = GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
     try:
         driver.verify_connectivity()
     except (ServiceUnavailable, OSError) as exc:

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GRACEGRAPH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GRACEGRAPH_", extra="ignore", populate_by_name=True)
 
     neo4j_uri: str | None = Field(
         default=None, validation_alias=AliasChoices("NEO4J_URI", "GRACEGRAPH_NEO4J_URI"))
@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     default_region: str = "US"
     batch_size: int = 20_000
     query_timeout_s: float = 30.0
+
+    max_query_depth: int = 8
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    graphiql: bool = True
+    introspection: bool = True
+    log_level: str = "INFO"
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -124,7 +124,7 @@ def _write_nodes(tx: ManagedTransaction, label: Label, by_key: dict[str, list[No
 def _write_edges(tx: ManagedTransaction, shape: tuple[Rel, Label, Label],
                  by_pair: dict[tuple[str, str], list[Edge]], counts: WriteCounts) -> None:
     rel, start, end = shape
-    names = {"rel": rel, "start": start, "end": end}
+    names: dict[str, Label | Rel] = {"rel": rel, "start": start, "end": end}
     pairs = [list(pair) for pair in by_pair]
     existing = {(r["s"], r["e"]): from_graph(r["p"])
                 for r in tx.run(cypher(_READ_EDGES, **names), pairs=pairs)}

@@ -36,7 +36,7 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
                         lib=ROOT / ".gracegraph" / "neo4j" / "lib")
     server.start(timeout=300)
     try:
-        yield Settings(NEO4J_URI=server.uri, home=home)
+        yield Settings(neo4j_uri=server.uri, home=home)
     finally:
         server.stop()
 
