@@ -58,12 +58,12 @@ def write_csv(records: Iterable[Records], folder: Path) -> list[str]:
     by_shape: dict[tuple[str, str, str], list[tuple[str, str, State]]] = {}
     for (rel, start, skey, end, ekey), state in edges.items():
         by_shape.setdefault((rel, start, end), []).append((skey, ekey, state))
-    for (rel, start, end), rows in by_shape.items():
+    for (rel, start, end), pairs in by_shape.items():
         path = folder / f"rels_{rel}_{start}_{end}.csv"
         with path.open("w", newline="") as f:
             out = csv.writer(f)
             out.writerow([f":START_ID({start})", f":END_ID({end})", "sources:string[]", "times:datetime[]"])
-            out.writerows([s, e, ";".join(st.get("sources", [])), _iso(st.get("times"))] for s, e, st in rows)
+            out.writerows([s, e, ";".join(st.get("sources", [])), _iso(st.get("times"))] for s, e, st in pairs)
         options.append(f"--relationships={rel}={path}")
     return options
 
