@@ -9,28 +9,37 @@ changes nothing, which is what makes loads idempotent.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-
-from neo4j.time import Date as Neo4jDate
-from neo4j.time import DateTime as Neo4jDateTime
 
 from loaders.model import Edge, Node
 
 State = dict[str, Any]
 
 
-def native(value: Any) -> Any:
-    """Neo4j's temporal values as Python's, so stored and new values compare equal."""
-    if isinstance(value, Neo4jDateTime | Neo4jDate):
-        return value.to_native()
-    if isinstance(value, list):
-        return [native(v) for v in value]
-    return value
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def from_graph(properties: dict[str, Any]) -> State:
-    return {name: native(value) for name, value in properties.items()}
+def _micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def from_wire(properties: list[list[Any]]) -> State:
+    """Rebuild a property map from the writer's [name, value, how] rows (see writer._PROPERTY_ROW).
+
+    Datetimes come as microseconds since the epoch and dates as ISO text, so that stored and new
+    values compare equal as Python objects without the driver's slow temporal hydration.
+    """
+    state: State = {}
+    for name, value, how in properties:
+        if how == "dt":
+            value = _micros(value)
+        elif how == "dts":
+            value = [_micros(v) for v in value]
+        elif how == "date":
+            value = date.fromisoformat(value)
+        state[name] = value
+    return state
 
 
 def _union(into: list[Any], more: Iterable[Any]) -> list[Any]:

@@ -24,7 +24,7 @@ from neo4j.exceptions import ConstraintError
 
 from loaders.file_identity import resolve_files
 from loaders.model import ENDPOINTS, Edge, Label, Node, Rel, cypher
-from loaders.provenance import State, fold, from_graph, snapshot, storable
+from loaders.provenance import State, fold, from_wire, snapshot, storable
 
 #: Attempts at a batch that lost a race to another loader on a new key.
 RACE_RETRIES = 5
@@ -52,11 +52,23 @@ class EdgeWithoutEndpoint(RuntimeError):
     """A relationship whose start or end node was not written: a parser bug, never silent."""
 
 
-_READ_NODES = "UNWIND $keys AS k MATCH (n:{label} {key: k}) RETURN n.key AS key, properties(n) AS p"
+#: A property as [name, value, how]: temporal values cross the wire as numbers or text, because the
+#: driver's pure-Python hydration of DateTime objects costs more than the whole query.
+_PROPERTY_ROW = """[name IN keys({var}) | [name,
+  CASE WHEN {var}[name] IS :: ZONED DATETIME THEN {var}[name].epochSeconds * 1000000 + {var}[name].microsecond
+       WHEN {var}[name] IS :: LIST<ZONED DATETIME NOT NULL>
+            THEN [t IN {var}[name] | t.epochSeconds * 1000000 + t.microsecond]
+       WHEN {var}[name] IS :: DATE THEN toString({var}[name])
+       ELSE {var}[name] END,
+  CASE WHEN {var}[name] IS :: ZONED DATETIME THEN 'dt'
+       WHEN {var}[name] IS :: LIST<ZONED DATETIME NOT NULL> THEN 'dts'
+       WHEN {var}[name] IS :: DATE THEN 'date' ELSE '' END]]"""
+_READ_NODES = ("UNWIND $keys AS k MATCH (n:{label} {key: k}) RETURN n.key AS key, "
+               + _PROPERTY_ROW.replace("{var}", "n") + " AS p")
 _CREATE_NODES = "UNWIND $rows AS row CREATE (n:{label}) SET n = row"
 _UPDATE_NODES = "UNWIND $rows AS row MATCH (n:{label} {key: row.key}) SET n += row"
 _READ_EDGES = ("UNWIND $pairs AS pair MATCH (a:{start} {key: pair[0]})-[r:{rel}]->(b:{end} {key: pair[1]}) "
-               "RETURN a.key AS s, b.key AS e, properties(r) AS p")
+               "RETURN a.key AS s, b.key AS e, " + _PROPERTY_ROW.replace("{var}", "r") + " AS p")
 _CREATE_EDGES = ("UNWIND $rows AS row MATCH (a:{start} {key: row.s}) MATCH (b:{end} {key: row.e}) "
                  "CREATE (a)-[r:{rel}]->(b) SET r = row.p RETURN count(r) AS made")
 _UPDATE_EDGES = ("UNWIND $rows AS row MATCH (a:{start} {key: row.s})-[r:{rel}]->(b:{end} {key: row.e}) "
@@ -105,7 +117,7 @@ def _fold_all(existing: State | None, elements: list[Any], identity: dict[str, A
 
 def _write_nodes(tx: ManagedTransaction, label: Label, by_key: dict[str, list[Node]], counts: WriteCounts) -> None:
     keys = list(by_key)
-    existing = {r["key"]: from_graph(r["p"]) for r in tx.run(cypher(_READ_NODES, label=label), keys=keys)}
+    existing = {r["key"]: from_wire(r["p"]) for r in tx.run(cypher(_READ_NODES, label=label), keys=keys)}
     created, updated = [], []
     for key, nodes in by_key.items():
         state, changed = _fold_all(existing.get(key), nodes, {"key": key})
@@ -126,7 +138,7 @@ def _write_edges(tx: ManagedTransaction, shape: tuple[Rel, Label, Label],
     rel, start, end = shape
     names: dict[str, Label | Rel] = {"rel": rel, "start": start, "end": end}
     pairs = [list(pair) for pair in by_pair]
-    existing = {(r["s"], r["e"]): from_graph(r["p"])
+    existing = {(r["s"], r["e"]): from_wire(r["p"])
                 for r in tx.run(cypher(_READ_EDGES, **names), pairs=pairs)}
     created, updated = [], []
     for pair, edges in by_pair.items():
