@@ -29,7 +29,22 @@ def _v1() -> list[str]:
     return statements
 
 
-MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()),)
+#: What `search` finds entities by: keys, names and handles (list properties are indexed element by
+#: element), file hashes. `standard-folding` splits text as Lucene's standard analyzer does and
+#: folds accents, so "Öpecimane" is found by "opecimane".
+SEARCH_INDEX = "entity_search"
+SEARCH_PROPERTIES = ("key", "name", "screen_names", "display_names", "first_name", "last_name", "canonical",
+                     "md5", "sha1", "sha256")
+
+
+def _v2() -> list[str]:
+    labels = "|".join(label.value for label in LOADED_LABELS)
+    properties = ", ".join(f"n.{name}" for name in SEARCH_PROPERTIES)
+    return [f"CREATE FULLTEXT INDEX {SEARCH_INDEX} IF NOT EXISTS FOR (n:{labels}) ON EACH [{properties}] "
+            "OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-folding'}}"]
+
+
+MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 _READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"

@@ -7,6 +7,7 @@ reloads (unlike Neo4j's element ids), readable in a case file, and split at the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from loaders.model import Label, Rel
@@ -69,3 +70,54 @@ class Page:
 
 KINDS: tuple[str, ...] = tuple(label.value for label in Label)
 REL_KINDS: tuple[str, ...] = tuple(rel.value for rel in Rel)
+
+
+@dataclass(slots=True)
+class SearchHit:
+    entity: Entity
+    score: float  # 0..1, higher is better; how it is made: queries/search.py
+    matched: str  # the name, handle or key of the entity that the text matched best
+
+
+@dataclass(slots=True)
+class Path:
+    """One path, nodes in order from the first entity asked to the second; edges[i] joins nodes[i], nodes[i+1]."""
+
+    nodes: list[Entity]
+    edges: list[GraphEdge]
+
+
+@dataclass(slots=True)
+class PathSet:
+    paths: list[Path] = field(default_factory=list)
+    length: int | None = None  # hops of every path here; None when no path within the bound
+    truncated: bool = False  # more shortest paths exist than were returned
+
+
+@dataclass(slots=True)
+class SharedIdentifier:
+    entity: Entity
+    holders: list[str]  # ids of the entities asked about that have it
+    sources: list[str]  # report keys of the relationships that tie it to them
+
+
+@dataclass(slots=True)
+class TimelineEvent:
+    at: datetime
+    kind: str  # the relationship type (USED_IP, SHARED...) or REPORTED, INCLUDED, INCIDENT, RECEIVED...
+    description: str
+    entity: str  # the entity whose timeline this is
+    related: str | None  # the other entity of the event, if any
+    sources: list[str]
+
+
+@dataclass(slots=True)
+class ReportView:
+    entity: Entity
+    contents: Subgraph  # the report and what it names: every element whose sources include it
+
+
+@dataclass(slots=True)
+class CaseView:
+    entity: Entity
+    reports: Page  # of Entity, oldest incident first

@@ -1,0 +1,173 @@
+"""The GraphQL types: one per result dataclass of `queries/`, field for field, and their converters.
+
+Converters copy; they never compute. The one addition to the dataclasses is
+`TimelineEvent.relatedEntity`, the related entity itself, fetched through the request's DataLoader
+so that a page of events costs one lookup however many entities it names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph_service.graphql.context import ApiContext
+from queries import results
+
+
+@strawberry.type(description="A node of the graph: an account, an address, a report, a person…")
+class Entity:
+    id: strawberry.ID = strawberry.field(description="`Kind:key`, stable across reloads.")
+    kind: str = strawberry.field(description="The node label: Account, IP, Report, …")
+    key: str
+    label: str = strawberry.field(description="What to show: a screen name, a name, the address.")
+    properties: JSON
+    sources: list[str] = strawberry.field(description="Keys of the reports that name it.")
+
+
+@strawberry.type(description="A relationship between two entities, with when and where it was seen.")
+class Edge:
+    id: strawberry.ID
+    kind: str
+    source: strawberry.ID
+    target: strawberry.ID
+    properties: JSON
+    sources: list[str]
+
+
+@strawberry.type
+class Subgraph:
+    nodes: list[Entity]
+    edges: list[Edge]
+    truncated: bool = strawberry.field(description="True when a limit cut the answer short.")
+
+
+@strawberry.type
+class Path:
+    nodes: list[Entity]
+    edges: list[Edge]
+
+
+@strawberry.type
+class PathSet:
+    paths: list[Path]
+    length: int | None = strawberry.field(description="Hops of the shortest paths; null when none.")
+    truncated: bool = strawberry.field(description="True when more shortest paths exist than were returned.")
+
+
+@strawberry.type
+class SearchHit:
+    entity: Entity
+    score: float
+    matched: str
+
+
+@strawberry.type
+class SharedIdentifier:
+    entity: Entity
+    holders: list[strawberry.ID]
+    sources: list[str]
+
+
+@strawberry.type
+class TimelineEvent:
+    at: datetime
+    kind: str
+    description: str
+    entity: strawberry.ID
+    related: strawberry.ID | None
+    sources: list[str]
+
+    @strawberry.field(description="The related entity itself (batched: one lookup per page).")
+    async def related_entity(self, info: Info[ApiContext, None]) -> Entity | None:
+        if self.related is None:
+            return None
+        found = await info.context.entities.load(self.related)
+        return to_entity(found) if found is not None else None
+
+
+@strawberry.type
+class PageInfo:
+    end_cursor: str | None = strawberry.field(description="Pass back as `after` for the next page.")
+    has_next_page: bool
+
+
+@strawberry.type
+class TimelineConnection:
+    events: list[TimelineEvent]
+    page_info: PageInfo
+
+
+@strawberry.type
+class EntityConnection:
+    items: list[Entity]
+    page_info: PageInfo
+
+
+@strawberry.type
+class ReportView:
+    entity: Entity
+    contents: Subgraph
+
+
+@strawberry.type
+class CaseView:
+    entity: Entity
+    reports: EntityConnection
+
+
+def to_entity(entity: results.Entity) -> Entity:
+    return Entity(id=strawberry.ID(entity.id), kind=entity.kind, key=entity.key, label=entity.label,
+                  properties=JSON(entity.properties), sources=list(entity.sources))
+
+
+def to_edge(edge: results.GraphEdge) -> Edge:
+    return Edge(id=strawberry.ID(edge.id), kind=edge.kind, source=strawberry.ID(edge.source),
+                target=strawberry.ID(edge.target), properties=JSON(edge.properties), sources=list(edge.sources))
+
+
+def to_subgraph(subgraph: results.Subgraph) -> Subgraph:
+    return Subgraph(nodes=[to_entity(n) for n in subgraph.nodes], edges=[to_edge(e) for e in subgraph.edges],
+                    truncated=subgraph.truncated)
+
+
+def to_path_set(path_set: results.PathSet) -> PathSet:
+    paths = [Path(nodes=[to_entity(n) for n in p.nodes], edges=[to_edge(e) for e in p.edges])
+             for p in path_set.paths]
+    return PathSet(paths=paths, length=path_set.length, truncated=path_set.truncated)
+
+
+def to_search_hit(hit: results.SearchHit) -> SearchHit:
+    return SearchHit(entity=to_entity(hit.entity), score=hit.score, matched=hit.matched)
+
+
+def to_shared_identifier(shared: results.SharedIdentifier) -> SharedIdentifier:
+    return SharedIdentifier(entity=to_entity(shared.entity), holders=[strawberry.ID(h) for h in shared.holders],
+                            sources=list(shared.sources))
+
+
+def to_timeline_event(event: results.TimelineEvent) -> TimelineEvent:
+    return TimelineEvent(at=event.at, kind=event.kind, description=event.description,
+                         entity=strawberry.ID(event.entity),
+                         related=strawberry.ID(event.related) if event.related is not None else None,
+                         sources=list(event.sources))
+
+
+def to_page_info(page: results.Page) -> PageInfo:
+    return PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+
+
+def to_timeline(page: results.Page) -> TimelineConnection:
+    return TimelineConnection(events=[to_timeline_event(e) for e in page.items], page_info=to_page_info(page))
+
+
+def to_report_view(view: results.ReportView) -> ReportView:
+    return ReportView(entity=to_entity(view.entity), contents=to_subgraph(view.contents))
+
+
+def to_case_view(view: results.CaseView) -> CaseView:
+    reports = EntityConnection(items=[to_entity(e) for e in view.reports.items],
+                               page_info=to_page_info(view.reports))
+    return CaseView(entity=to_entity(view.entity), reports=reports)

@@ -1,0 +1,196 @@
+"""Link analysis: what surrounds entities, how two entities connect, what several have in common.
+
+Every answer carries its evidence: each edge comes with its `sources` (report keys) and its times.
+The other questions of the query layer live in their own modules and are re-exported here, so
+`from queries.link_analysis import search, timeline, ...` works as the API contract lists them.
+
+Supernodes (a CGNAT address shared by hundreds of accounts, a provider that submitted every
+report) are why `neighbourhood` expands one level per query with a cap per node instead of
+enumerating variable-length paths, and why `paths` never uses a search that can fall back to
+enumerating every path.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loaders.model import Label
+from queries.bounds import DEPTH, LIMIT, MAX_HOPS, as_utc, check_ids, check_kinds, check_range
+from queries.context import GraphContext
+from queries.entities import (
+    edge_map,
+    get_entities,
+    get_entity,
+    get_entity_by_key,
+    node_map,
+    resolve,
+    to_edge,
+    to_entity,
+)
+from queries.reports import case, report
+from queries.results import KINDS, Path, PathSet, SharedIdentifier, Subgraph
+from queries.search import search
+from queries.timeline import timeline
+
+__all__ = [
+    "MAX_PATHS",
+    "case",
+    "get_entities",
+    "get_entity",
+    "get_entity_by_key",
+    "neighbourhood",
+    "paths",
+    "report",
+    "search",
+    "shared_identifiers",
+    "timeline",
+]
+
+#: At most this many shortest paths are returned (PathSet.truncated says when there were more).
+MAX_PATHS = 50
+#: The kinds `shared_identifiers` looks for: things a person uses, not reports or persons.
+IDENTIFIER_KINDS = [Label.EMAIL.value, Label.PHONE.value, Label.IP.value, Label.DEVICE.value, Label.FILE.value]
+
+_TIME_FILTER = """($since IS NULL OR r.last_seen IS NULL OR r.last_seen >= $since)
+    AND ($until IS NULL OR r.first_seen IS NULL OR r.first_seen <= $until)"""
+
+# One BFS level: the new neighbours of the frontier, in frontier order, at most $cap of them. The
+# cap per node keeps a supernode from producing more rows than the answer can hold, and the outer
+# DISTINCT ... LIMIT stops the expansion as soon as enough nodes were found. Big answers come back
+# as one collected row: per-record overhead in the driver is most of the cost of many small rows.
+_EXPAND = """
+UNWIND $frontier AS fid
+MATCH (n) WHERE elementId(n) = fid
+CALL (n) {
+  MATCH (n)-[r]-(m)
+  WHERE any(l IN labels(m) WHERE l IN $kinds) AND NOT elementId(m) IN $seen
+    AND """ + _TIME_FILTER + """
+  RETURN DISTINCT m LIMIT $cap
+}
+WITH DISTINCT m LIMIT $cap
+RETURN collect(""" + node_map("m") + ") AS nodes"
+
+# Edges among the chosen nodes, found from their outgoing side: supernodes are high in-degree
+# (accounts USE an IP, reports are SUBMITTED_BY a provider), so this never walks their fan-in.
+_EDGES_AMONG = """
+UNWIND $eids AS eid
+MATCH (a) WHERE elementId(a) = eid
+MATCH (a)-[r]->(b)
+WHERE elementId(b) IN $eids AND """ + _TIME_FILTER + """
+RETURN collect(""" + edge_map("r") + ") AS edges"
+
+
+def neighbourhood(ctx: GraphContext, ids: list[str], depth: int = 1, kinds: list[str] | None = None,
+                  since: datetime | None = None, until: datetime | None = None, limit: int = 500) -> Subgraph:
+    """Entities within `depth` hops of `ids` and the edges among them, nearest first.
+
+    Only through nodes of `kinds` (the start entities are always in); with `since`/`until`, only
+    through relationships seen in that window (`last_seen >= since`, `first_seen <= until`;
+    relationships without times are kept). At most `limit` nodes, chosen in breadth-first order:
+    `truncated` says when the cap cut the answer. Queries: one per level plus two.
+    """
+    chosen = check_ids(ids)
+    check_range("depth", depth, DEPTH)
+    check_range("limit", limit, LIMIT)
+    through = check_kinds(kinds) or list(KINDS)
+    window = {"since": as_utc(since, "since"), "until": as_utc(until, "until")}
+    start = resolve(ctx, chosen)
+    nodes = [start[value] for value in chosen][:limit]
+    truncated = len(chosen) > limit
+    seen = [node["eid"] for node in nodes]
+    frontier = seen
+    for _ in range(depth):
+        if truncated or not frontier:
+            break
+        room = limit - len(seen)
+        [row] = ctx.read(_EXPAND, frontier=frontier, seen=seen, kinds=through, cap=room + 1, **window)
+        found = row["nodes"]
+        if len(found) > room:
+            found, truncated = found[:room], True
+        nodes += found
+        frontier = [node["eid"] for node in found]
+        seen = seen + frontier
+    [row] = ctx.read(_EDGES_AMONG, eids=seen, **window)
+    edges = sorted((to_edge(edge) for edge in row["edges"]), key=lambda e: e.id)
+    return Subgraph(nodes=[to_entity(node) for node in nodes], edges=edges, truncated=truncated)
+
+
+# Without a kind filter, the bidirectional breadth-first `allShortestPaths` (the fastest search
+# Neo4j has: a few times fewer hits than `ALL SHORTEST` through supernodes). With one, `ALL
+# SHORTEST` (GQL) applies the node test during its search; `allShortestPaths` with a predicate
+# would fall back to an exhaustive search when no path exists, which a 6-hop question on a large
+# graph cannot afford. Quantifiers cannot be parameters: one text per allowed bound.
+_PATHS_RETURN = """
+RETURN [v IN nodes(p) | """ + node_map("v") + """] AS nodes,
+       [rel IN relationships(p) | """ + edge_map("rel") + """] AS edges
+LIMIT $cap
+"""
+_ENDS = """
+MATCH (a) WHERE elementId(a) = $a
+MATCH (b) WHERE elementId(b) = $b
+"""
+_ANY_PATHS = _ENDS + "MATCH p = allShortestPaths((a)-[*..MAX_HOPS]-(b))" + _PATHS_RETURN
+_KIND_PATHS = (_ENDS + "MATCH p = ALL SHORTEST (a) (()-[]-(hop) "
+               "WHERE hop = b OR any(l IN labels(hop) WHERE l IN $kinds)){1,MAX_HOPS} (b)" + _PATHS_RETURN)
+_HOPS = range(MAX_HOPS[0], MAX_HOPS[1] + 1)
+_PATHS = {(hops, filtered): (_KIND_PATHS if filtered else _ANY_PATHS).replace("MAX_HOPS", str(hops))
+          for hops in _HOPS for filtered in (False, True)}
+
+
+def paths(ctx: GraphContext, source: str, target: str, max_hops: int = 4, kinds: list[str] | None = None) -> PathSet:
+    """All shortest paths from `source` to `target`, relationships taken in either direction.
+
+    Intermediate nodes are of `kinds` when given. At most MAX_PATHS paths (sorted by their node
+    ids, `truncated` set when there were more); `length` is None when no path of at most
+    `max_hops` exists. A path from an entity to itself is that entity alone, length 0.
+    """
+    chosen = check_ids([source, target])
+    check_range("max_hops", max_hops, MAX_HOPS)
+    through = check_kinds(kinds)
+    found = resolve(ctx, chosen)
+    if len(chosen) == 1:
+        return PathSet(paths=[Path(nodes=[to_entity(found[source])], edges=[])], length=0)
+    rows = ctx.read(_PATHS[max_hops, through is not None], a=found[source]["eid"], b=found[target]["eid"],
+                    kinds=through, cap=MAX_PATHS + 1)
+    result = [Path(nodes=[to_entity(n) for n in row["nodes"]], edges=[to_edge(e) for e in row["edges"]])
+              for row in rows]
+    result.sort(key=lambda p: ([n.id for n in p.nodes], [e.id for e in p.edges]))
+    truncated = len(result) > MAX_PATHS
+    result = result[:MAX_PATHS]
+    return PathSet(paths=result, length=len(result[0].edges) if result else None, truncated=truncated)
+
+
+_SHARED = """
+UNWIND $holders AS hid
+MATCH (h) WHERE elementId(h) = hid
+MATCH (h)-[r]-(x)
+WHERE any(l IN labels(x) WHERE l IN $kinds)
+WITH x, collect(DISTINCT hid) AS holders, collect(r.sources) AS sources
+WHERE size(holders) >= 2
+RETURN """ + node_map("x") + " AS node, holders, sources"
+
+
+def shared_identifiers(ctx: GraphContext, ids: list[str]) -> list[SharedIdentifier]:
+    """Emails, phones, IPs, devices and files tied directly to two or more of `ids`.
+
+    Most-shared first. Each comes with the ids that hold it and the union of the report keys of
+    the relationships that tie it to them. Plain facts: a CGNAT address shows up here as it is
+    (its `kind` property says what it is); weighing such evidence is for the analyses.
+    """
+    chosen = check_ids(ids, least=2)
+    found = resolve(ctx, chosen)
+    by_eid = {found[value]["eid"]: value for value in chosen}
+    rows = ctx.read(_SHARED, holders=list(by_eid), kinds=IDENTIFIER_KINDS)
+    shared = []
+    for row in rows:
+        holders = [by_eid[eid] for eid in row["holders"]]
+        shared.append(SharedIdentifier(entity=to_entity(row["node"]),
+                                       holders=sorted(holders, key=chosen.index),
+                                       sources=sorted(_union(row["sources"]))))
+    shared.sort(key=lambda s: (-len(s.holders), IDENTIFIER_KINDS.index(s.entity.kind), s.entity.key))
+    return shared
+
+
+def _union(lists: list[Any]) -> set[str]:
+    return {source for sources in lists for source in (sources or [])}

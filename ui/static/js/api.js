@@ -1,0 +1,91 @@
+// The viewer's only line to the server: POST /graphql (contract in DESIGN.md §5). Every failure
+// becomes an ApiError with the server's code, so the page can say what went wrong instead of
+// drawing an empty chart.
+
+const ENDPOINT = new URL('graphql', document.baseURI).href;
+
+export class ApiError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+  }
+}
+
+const ENTITY = 'fragment EntityFields on Entity { id kind key label properties sources }';
+const EDGE = 'fragment EdgeFields on Edge { id kind source target properties sources }';
+
+const SEARCH = `query Search($text: String!, $limit: Int!) {
+  search(text: $text, limit: $limit) { score matched entity { id kind key label } }
+}`;
+
+const NEIGHBOURHOOD = `query Neighbourhood($ids: [ID!]!, $depth: Int!, $since: DateTime, $until: DateTime, $limit: Int!) {
+  neighbourhood(ids: $ids, depth: $depth, since: $since, until: $until, limit: $limit) {
+    truncated nodes { ...EntityFields } edges { ...EdgeFields }
+  }
+}
+${ENTITY}
+${EDGE}`;
+
+const PATHS = `query Paths($from: ID!, $to: ID!, $maxHops: Int!) {
+  paths(from: $from, to: $to, maxHops: $maxHops) {
+    length paths { nodes { ...EntityFields } edges { ...EdgeFields } }
+  }
+}
+${ENTITY}
+${EDGE}`;
+
+const REPORT = `query Report($key: String!) {
+  report(key: $key) {
+    entity { ...EntityFields }
+    contents { truncated nodes { ...EntityFields } edges { ...EdgeFields } }
+  }
+}
+${ENTITY}
+${EDGE}`;
+
+export async function graphql(operationName, query, variables) {
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  // A bearer token, when the deployment uses them (DESIGN.md §7), lives for the browser session only.
+  const token = sessionStorage.getItem('gracegraph.token');
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(ENDPOINT, {
+      method: 'POST', headers, credentials: 'same-origin',
+      body: JSON.stringify({ query, variables, operationName }),
+    });
+  } catch (err) {
+    throw new ApiError(`cannot reach the server (${err.message})`, 'UNAVAILABLE');
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null; // not JSON (a proxy's error page): reported below with the HTTP status
+  }
+  if (body && Array.isArray(body.errors) && body.errors.length) {
+    const first = body.errors[0];
+    throw new ApiError(first.message || 'unknown error', (first.extensions && first.extensions.code) || 'ERROR');
+  }
+  if (!response.ok || !body || !body.data) {
+    throw new ApiError(`the server answered HTTP ${response.status} ${response.statusText}`.trim(), `HTTP_${response.status}`);
+  }
+  return body.data;
+}
+
+export async function search(text, limit = 12) {
+  return (await graphql('Search', SEARCH, { text, limit })).search;
+}
+
+export async function neighbourhood(ids, { depth = 1, since = null, until = null, limit = 500 } = {}) {
+  return (await graphql('Neighbourhood', NEIGHBOURHOOD, { ids, depth, since, until, limit })).neighbourhood;
+}
+
+export async function paths(from, to, maxHops = 4) {
+  return (await graphql('Paths', PATHS, { from, to, maxHops })).paths;
+}
+
+export async function report(key) {
+  return (await graphql('Report', REPORT, { key })).report;
+}

@@ -1,0 +1,399 @@
+// The link chart: vis-network over two DataSets that hold what is drawn. Knows how an entity or a
+// relationship looks, how it is laid out (new nodes placed by placement.js), which are hidden by
+// filters, and how paths are marked; knows nothing of the server.
+
+import { edgeTitle, edgeWidth, nodeTitle } from './describe.js';
+import { shorten, toMillis } from './format.js';
+import { kindStyle } from './kinds.js';
+import { placeNew } from './placement.js';
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans", sans-serif';
+const EDGE_COLOUR = '#a3b1c2';
+const EDGE_SELECTED = '#2563eb';
+const PATH_COLOUR = '#f59e0b';
+const FOCUS_BORDER = '#0f172a';
+const LABEL = '#1e293b';
+const LABEL_FADED = '#a0aec0';
+/** Past this many nodes the chart drops the costly niceties: edges hide while dragging/zooming,
+ * and the layout runs fewer iterations. */
+const LARGE = 1000;
+
+const OPTIONS = {
+  autoResize: true,
+  // improvedLayout (Kamada-Kawai seeding) is quadratic and stalls the tab on big graphs; we place
+  // new nodes ourselves, next to the node they hang from, and let a bounded stabilisation finish.
+  layout: { improvedLayout: false, randomSeed: 11 },
+  physics: {
+    enabled: false,
+    solver: 'forceAtlas2Based',
+    forceAtlas2Based: {
+      gravitationalConstant: -90, centralGravity: 0.01, springLength: 120, springConstant: 0.06,
+      damping: 0.55, avoidOverlap: 0.6,
+    },
+    maxVelocity: 60,
+    minVelocity: 0.9,
+    timestep: 0.45,
+    adaptiveTimestep: true,
+    stabilization: { enabled: true, iterations: 400, updateInterval: 25, fit: false },
+  },
+  interaction: {
+    hover: true, multiselect: true, keyboard: false, tooltipDelay: 200, navigationButtons: false,
+    selectConnectedEdges: true, hoverConnectedEdges: true, zoomSpeed: 0.8,
+  },
+  nodes: {
+    shape: 'circularImage',
+    borderWidth: 2,
+    borderWidthSelected: 4,
+    size: 18,
+    font: { face: FONT, size: 12, color: LABEL, strokeWidth: 4, strokeColor: '#ffffff', vadjust: -2 },
+    // Labels too small to read are not drawn: a zoomed-out chart shows its shape, not grey fuzz.
+    scaling: { min: 14, max: 34, label: { enabled: false, drawThreshold: 8 } },
+  },
+  edges: {
+    width: 1.2,
+    selectionWidth: 1.5,
+    hoverWidth: 0.8,
+    color: { color: EDGE_COLOUR, highlight: EDGE_SELECTED, hover: '#64748b', inherit: false },
+    arrows: { to: { enabled: true, scaleFactor: 0.45 } },
+    arrowStrikethrough: false,
+    smooth: false,
+    font: { face: FONT, size: 8, color: '#64748b', strokeWidth: 3, strokeColor: '#ffffff', align: 'middle' },
+    scaling: { label: { drawThreshold: 6 } },
+  },
+};
+
+export class GraphView extends EventTarget {
+  constructor(container) {
+    super();
+    this.nodes = new vis.DataSet();
+    this.edges = new vis.DataSet();
+    this.pinned = new Set();
+    this.userHidden = new Set();
+    this.hiddenKinds = new Set();
+    this.since = null; // ms since epoch, or null: the time filter on relationships
+    this.until = null;
+    this.pathNodes = new Set();
+    this.pathEdges = new Set();
+    this.degree = new Map();
+    this.frozen = [];
+    this.fitAfter = false;
+    this.laying = false;
+    this.network = new vis.Network(container, { nodes: this.nodes, edges: this.edges }, OPTIONS);
+    this.network.on('stabilizationProgress', (p) => this._emit('progress', { done: p.iterations, total: p.total }));
+    this.network.on('stabilizationIterationsDone', () => this._layoutDone());
+    this.network.on('dragEnd', (p) => {
+      if (p.nodes.length) this.pin(p.nodes, true); // an investigator who places a node means it to stay
+    });
+  }
+
+  _emit(type, detail = null) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  has(id) {
+    return this.nodes.get(id) !== null;
+  }
+
+  entity(id) {
+    const item = this.nodes.get(id);
+    return item ? item.entity : null;
+  }
+
+  edgeEntity(id) {
+    const item = this.edges.get(id);
+    return item ? item.entity : null;
+  }
+
+  /** Add a subgraph to the chart; nodes already drawn stay where they are. Returns the new ids. */
+  merge(subgraph, { anchor = null } = {}) {
+    const positions = this.network.getPositions();
+    const drawnBefore = this.nodes.length;
+    const fresh = [];
+    const refreshed = [];
+    for (const entity of subgraph.nodes) {
+      if (this.nodes.get(entity.id)) {
+        refreshed.push({ id: entity.id, entity, label: shorten(entity.label, 26), title: nodeTitle(entity) });
+      }
+      else fresh.push(entity);
+    }
+    this.nodes.update(refreshed);
+    let placements = new Map();
+    if (drawnBefore) {
+      placements = placeNew(fresh, subgraph.edges, positions, anchor, this.network.getViewPosition());
+    } else if (anchor && fresh.some((n) => n.id === anchor)) {
+      // A first drawing grows out of the entity it is about: a tree of fans is a seed the bounded
+      // layout can finish, where random positions would leave a big chart tangled.
+      const seed = { [anchor]: { x: 0, y: 0 } };
+      placements = placeNew(fresh.filter((n) => n.id !== anchor), subgraph.edges, seed, anchor, seed[anchor]);
+      placements.set(anchor, seed[anchor]);
+    }
+    this.nodes.add(fresh.map((entity) => this._nodeItem(entity, placements.get(entity.id))));
+
+    const newEdges = subgraph.edges.filter((e) => !this.edges.get(e.id));
+    this.edges.update(subgraph.edges.filter((e) => this.edges.get(e.id)).map((e) => ({
+      id: e.id, entity: e, title: edgeTitle(e, this.entity(e.source), this.entity(e.target)),
+    })));
+    this.edges.add(newEdges.map((e) => this._edgeItem(e)));
+    this._updateDegrees(newEdges);
+    this.applyFilters();
+    return { nodes: fresh.map((n) => n.id), edges: newEdges.map((e) => e.id) };
+  }
+
+  _nodeItem(entity, position) {
+    const style = kindStyle(entity.kind);
+    const item = {
+      id: entity.id,
+      kind: entity.kind,
+      entity,
+      label: shorten(entity.label, 26),
+      image: style.image,
+      color: this._nodeColour(style, false),
+      title: nodeTitle(entity),
+      value: this.degree.get(entity.id) || 0,
+      hidden: this._nodeHidden(entity.id, entity.kind),
+    };
+    if (position) Object.assign(item, position);
+    return item;
+  }
+
+  _nodeColour(style, onPath) {
+    const border = onPath ? PATH_COLOUR : style.border;
+    return {
+      background: style.colour,
+      border,
+      highlight: { background: style.colour, border: onPath ? PATH_COLOUR : FOCUS_BORDER },
+      hover: { background: style.colour, border: onPath ? PATH_COLOUR : FOCUS_BORDER },
+    };
+  }
+
+  _edgeItem(edge) {
+    const p = edge.properties || {};
+    const t0 = toMillis(p.first_seen);
+    const t1 = toMillis(p.last_seen) ?? t0;
+    const width = edgeWidth(edge);
+    return {
+      id: edge.id,
+      from: edge.source,
+      to: edge.target,
+      kind: edge.kind,
+      entity: edge,
+      label: edge.kind,
+      title: edgeTitle(edge, this.entity(edge.source), this.entity(edge.target)),
+      t0,
+      t1,
+      baseWidth: width,
+      width,
+      color: { color: EDGE_COLOUR, highlight: EDGE_SELECTED, hover: '#64748b' },
+    };
+  }
+
+  _updateDegrees(newEdges) {
+    const touched = new Set();
+    for (const e of newEdges) {
+      for (const id of [e.source, e.target]) {
+        this.degree.set(id, (this.degree.get(id) || 0) + 1);
+        touched.add(id);
+      }
+    }
+    this.nodes.update([...touched].filter((id) => this.nodes.get(id)).map((id) => ({ id, value: this.degree.get(id) })));
+  }
+
+  // ---- filters -------------------------------------------------------------------------------
+
+  _nodeHidden(id, kind) {
+    if (this.pathNodes.has(id)) return false; // a highlighted path is never half hidden
+    return this.userHidden.has(id) || this.hiddenKinds.has(kind);
+  }
+
+  _edgeHidden(edge) {
+    const from = this.nodes.get(edge.from);
+    const to = this.nodes.get(edge.to);
+    if (!from || !to || this._nodeHidden(from.id, from.kind) || this._nodeHidden(to.id, to.kind)) return true;
+    if (this.pathEdges.has(edge.id)) return false;
+    // Relationships without times (an email of an account) are timeless: the range cannot rule them out.
+    if (this.since !== null && edge.t1 !== null && edge.t1 < this.since) return true;
+    if (this.until !== null && edge.t0 !== null && edge.t0 > this.until) return true;
+    return false;
+  }
+
+  /** Hide what the filters exclude; fade nodes whose every link is outside the time range, so an
+   * isolated-looking node is never mistaken for one that has no links at all. */
+  applyFilters() {
+    const nodeChanges = [];
+    this.nodes.forEach((n) => {
+      const hidden = this._nodeHidden(n.id, n.kind);
+      if (Boolean(n.hidden) !== hidden) nodeChanges.push({ id: n.id, hidden });
+    });
+    this.nodes.update(nodeChanges);
+    const edgeChanges = [];
+    const linked = new Set();
+    const shown = new Set();
+    this.edges.forEach((e) => {
+      const hidden = this._edgeHidden(e);
+      if (Boolean(e.hidden) !== hidden) edgeChanges.push({ id: e.id, hidden });
+      linked.add(e.from).add(e.to);
+      if (!hidden) shown.add(e.from).add(e.to);
+    });
+    this.edges.update(edgeChanges);
+    const fadeChanges = [];
+    this.nodes.forEach((n) => {
+      const faded = linked.has(n.id) && !shown.has(n.id);
+      if (Boolean(n.faded) !== faded) {
+        fadeChanges.push({ id: n.id, faded, opacity: faded ? 0.3 : 1, font: { color: faded ? LABEL_FADED : LABEL } });
+      }
+    });
+    this.nodes.update(fadeChanges);
+    this._emit('changed');
+  }
+
+  setKindVisible(kind, visible) {
+    if (visible) this.hiddenKinds.delete(kind);
+    else this.hiddenKinds.add(kind);
+    this.applyFilters();
+  }
+
+  setTimeRange(since, until) {
+    this.since = since;
+    this.until = until;
+    this.applyFilters();
+  }
+
+  hide(ids) {
+    for (const id of ids) {
+      this.userHidden.add(id);
+      this.pathNodes.delete(id);
+    }
+    this.network.unselectAll();
+    this.applyFilters();
+  }
+
+  unhideAll() {
+    this.userHidden.clear();
+    this.applyFilters();
+  }
+
+  pin(ids, on) {
+    for (const id of ids) {
+      if (on) this.pinned.add(id);
+      else this.pinned.delete(id);
+    }
+    this.nodes.update(ids.map((id) => ({ id, fixed: on, shapeProperties: { borderDashes: on ? [5, 3] : false } })));
+    this._emit('changed');
+  }
+
+  clear() {
+    this.nodes.clear();
+    this.edges.clear();
+    for (const set of [this.pinned, this.userHidden, this.pathNodes, this.pathEdges]) set.clear();
+    this.degree.clear();
+    this._emit('changed');
+  }
+
+  // ---- layout --------------------------------------------------------------------------------
+
+  /** Run a bounded stabilisation, then switch physics off so 2,000 nodes cost nothing at rest.
+   * With `only`, the nodes already on the chart are frozen and only those given move. */
+  layout(only = null) {
+    const total = this.nodes.length;
+    if (!total) return false;
+    if (this.laying) this._layoutDone();
+    this.frozen = [];
+    this.fitAfter = !only;
+    if (only) {
+      const free = new Set(only);
+      this.nodes.forEach((n) => {
+        if (!free.has(n.id) && !this.pinned.has(n.id)) this.frozen.push(n.id);
+      });
+      this.nodes.update(this.frozen.map((id) => ({ id, fixed: true })));
+    }
+    const large = total > LARGE;
+    const iterations = large ? 150 : total > 300 ? 250 : 400;
+    this.laying = true;
+    this._emit('busy', true);
+    this.network.setOptions({
+      physics: { enabled: true, stabilization: { enabled: true, iterations, updateInterval: 25, fit: false } },
+      interaction: { hideEdgesOnDrag: large, hideEdgesOnZoom: large },
+    });
+    this.network.stabilize(iterations);
+    return true;
+  }
+
+  _layoutDone() {
+    if (!this.laying) return;
+    this.laying = false;
+    this.network.setOptions({ physics: { enabled: false } });
+    if (this.frozen.length) {
+      this.nodes.update(this.frozen.map((id) => ({ id, fixed: false })));
+      this.frozen = [];
+    }
+    // vis-network's own fit stops at 100 % zoom; a small chart may come closer to be read.
+    if (this.fitAfter) this.network.fit({ maxZoomLevel: 1.4 });
+    this._emit('busy', false);
+    this._emit('layoutdone');
+  }
+
+  // ---- paths ---------------------------------------------------------------------------------
+
+  highlightPaths(pathSet) {
+    this.clearHighlight(false);
+    for (const path of pathSet.paths) {
+      for (const n of path.nodes) this.pathNodes.add(n.id);
+      for (const e of path.edges) this.pathEdges.add(e.id);
+    }
+    this.nodes.update([...this.pathNodes].map((id) => {
+      const item = this.nodes.get(id);
+      return { id, path: true, borderWidth: 5, color: this._nodeColour(kindStyle(item.kind), true) };
+    }));
+    this.edges.update([...this.pathEdges].map((id) => {
+      const item = this.edges.get(id);
+      return {
+        id, path: true, width: Math.max(item.baseWidth + 2, 4),
+        color: { color: PATH_COLOUR, highlight: PATH_COLOUR, hover: PATH_COLOUR },
+      };
+    }));
+    this.applyFilters();
+  }
+
+  clearHighlight(refilter = true) {
+    this.nodes.update([...this.pathNodes].filter((id) => this.nodes.get(id)).map((id) => {
+      const item = this.nodes.get(id);
+      return { id, path: false, borderWidth: 2, color: this._nodeColour(kindStyle(item.kind), false) };
+    }));
+    this.edges.update([...this.pathEdges].filter((id) => this.edges.get(id)).map((id) => ({
+      id, path: false, width: this.edges.get(id).baseWidth,
+      color: { color: EDGE_COLOUR, highlight: EDGE_SELECTED, hover: '#64748b' },
+    })));
+    this.pathNodes.clear();
+    this.pathEdges.clear();
+    if (refilter) this.applyFilters();
+  }
+
+  // ---- view ----------------------------------------------------------------------------------
+
+  select(ids) {
+    const shown = ids.filter((id) => this.has(id));
+    this.network.selectNodes(shown);
+    return shown;
+  }
+
+  focus(id) {
+    if (this.has(id)) this.network.focus(id, { scale: Math.max(this.network.getScale(), 0.9), animation: { duration: 350 } });
+  }
+
+  fit() {
+    this.network.fit({ animation: { duration: 300 } });
+  }
+
+  /** The chart as a PNG on white, for a case file. */
+  toPng() {
+    const source = this.network.canvas.frame.canvas;
+    const out = document.createElement('canvas');
+    out.width = source.width;
+    out.height = source.height;
+    const ctx = out.getContext('2d');
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.drawImage(source, 0, 0);
+    return out.toDataURL('image/png');
+  }
+}

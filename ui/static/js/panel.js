@@ -1,0 +1,217 @@
+// The side panel: what the investigator has selected, with its evidence (properties and the
+// reports it rests on), and the actions that apply to it.
+
+import { el, formatTime, formatValue, humanise, plural } from './format.js';
+import { kindBadge } from './kinds.js';
+
+const SOURCES_SHOWN = 25;
+const TIMES_SHOWN = 20;
+/** Shown in their own rows (times) or not at all (the edge's full time list has its own list). */
+const TIME_PROPS = ['first_seen', 'last_seen'];
+
+export class Panel {
+  /** `actions` are the app's verbs: expand, pathFrom, pathTo, togglePin, hide, openReport,
+   * drawSubgraph, select, findPaths. */
+  constructor(root, actions) {
+    this.root = root;
+    this.actions = actions;
+    this.back = null; // re-renders what the panel showed before a report was opened
+    this.current = null;
+    this.showEmpty();
+  }
+
+  _render(children, { keepBack = false } = {}) {
+    if (!keepBack) this.back = null;
+    this.root.replaceChildren(...children);
+    this.root.scrollTop = 0;
+  }
+
+  showEmpty() {
+    this.current = () => this.showEmpty();
+    this._render([
+      el('div', { class: 'panel-empty' },
+        el('h2', {}, 'Nothing selected'),
+        el('p', {}, 'Search for an account, email, phone, IP address, device, file hash or report key, then pick a suggestion to draw its neighbourhood.'),
+        el('ul', { class: 'tips' },
+          el('li', {}, el('kbd', {}, 'Double-click'), ' a node to expand it'),
+          el('li', {}, el('kbd', {}, 'Ctrl'), '/', el('kbd', {}, 'Shift'), '-click to select two nodes, then ', el('em', {}, 'Find paths')),
+          el('li', {}, 'Drag a node to pin it; ', el('kbd', {}, 'Del'), ' hides the selection'),
+          el('li', {}, 'Hover a node or link for its times and sources'))),
+    ]);
+  }
+
+  showEntity(entity, { pinned = false, hidden = false } = {}) {
+    this.current = () => this.showEntity(entity, { pinned, hidden });
+    const a = this.actions;
+    this._render([
+      header(entity),
+      el('div', { class: 'actions' },
+        button('Expand', () => a.expand(entity.id), { title: 'Add its neighbours (double-click)', primary: true }),
+        button('Path from', () => a.pathFrom(entity.id), { title: 'Start of a path search' }),
+        button('Path to', () => a.pathTo(entity.id), { title: 'End of a path search' }),
+        button(pinned ? 'Unpin' : 'Pin', () => a.togglePin(entity.id), { title: 'Keep it where it is when the chart is laid out again' }),
+        hidden ? null : button('Hide', () => a.hide([entity.id]), { title: 'Remove from the chart (Del)' })),
+      section('Properties', propertyTable(entity.properties || {})),
+      section(`Source reports (${(entity.sources || []).length})`, this._sources(entity.sources || [])),
+    ]);
+  }
+
+  showEdge(edge, from, to) {
+    this.current = () => this.showEdge(edge, from, to);
+    const p = edge.properties || {};
+    const times = Array.isArray(p.times) ? p.times : [];
+    const rest = Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'times'));
+    this._render([
+      el('div', { class: 'panel-head' },
+        el('div', { class: 'edge-kind' }, edge.kind),
+        el('div', { class: 'edge-ends' },
+          endpoint(from, edge.source, () => this.actions.select(edge.source)),
+          el('span', { class: 'arrow' }, '↓'),
+          endpoint(to, edge.target, () => this.actions.select(edge.target)))),
+      section('Properties', propertyTable(rest)),
+      times.length ? section(`Times (${times.length})`, listOf(times.slice(0, TIMES_SHOWN).map(formatTime), times.length - TIMES_SHOWN)) : null,
+      section(`Source reports (${(edge.sources || []).length})`, this._sources(edge.sources || [])),
+    ]);
+  }
+
+  showMany(entities) {
+    this.current = () => this.showMany(entities);
+    const ids = entities.map((e) => e.id);
+    this._render([
+      el('div', { class: 'panel-head' }, el('h2', {}, plural(entities.length, 'node'), ' selected')),
+      el('div', { class: 'actions' },
+        entities.length === 2 ? button('Find paths', () => this.actions.findPaths(ids[0], ids[1]), { primary: true }) : null,
+        button('Expand all', () => this.actions.expand(ids)),
+        button('Hide', () => this.actions.hide(ids))),
+      el('ul', { class: 'entity-list' }, entities.map((e) => entityRow(e, () => this.actions.select(e.id)))),
+    ]);
+  }
+
+  /** The shortest paths found, each as a chain: entity, relationship (with its direction), entity… */
+  showPaths(pathSet, from, to) {
+    this.current = () => this.showPaths(pathSet, from, to);
+    const chains = pathSet.paths.map((path, i) => el('section', { class: 'panel-section' },
+      el('h3', {}, `Path ${i + 1}`),
+      el('ol', { class: 'path-chain' }, path.nodes.flatMap((node, j) => {
+        const row = el('li', {}, entityRow(node, () => this.actions.select(node.id)));
+        const next = path.nodes[j + 1];
+        if (!next) return [row];
+        const edge = path.edges.find((e) => (e.source === node.id && e.target === next.id) || (e.source === next.id && e.target === node.id));
+        const hop = !edge ? '…' : edge.source === node.id ? `${edge.kind} ↓` : `${edge.kind} ↑`;
+        return [row, el('li', { class: 'hop mono', title: edge ? plural((edge.sources || []).length, 'source report') : null }, hop)];
+      }))));
+    this._render([
+      el('div', { class: 'panel-head' }, el('div', { class: 'head-text' },
+        el('h2', {}, 'Shortest paths'),
+        el('div', { class: 'muted' }, `${plural(pathSet.paths.length, 'path')} of ${plural(pathSet.length, 'hop')} from ${from ? from.label : '?'} to ${to ? to.label : '?'}, highlighted on the chart`))),
+      ...chains,
+    ]);
+  }
+
+  showLoading(text) {
+    this._render([el('div', { class: 'panel-empty' }, el('p', { class: 'muted' }, text))], { keepBack: true });
+  }
+
+  /** A report and everything it names; "Draw" puts it on the chart. */
+  showReport(view) {
+    const back = this.back;
+    const contents = view.contents;
+    const named = contents.nodes.filter((n) => n.id !== view.entity.id);
+    const byKind = new Map();
+    for (const n of named) {
+      if (!byKind.has(n.kind)) byKind.set(n.kind, []);
+      byKind.get(n.kind).push(n);
+    }
+    this._render([
+      back ? el('button', { class: 'link back', type: 'button', onclick: () => back() }, '← Back') : null,
+      header(view.entity),
+      el('div', { class: 'actions' },
+        button('Draw on chart', () => this.actions.drawSubgraph(contents, view.entity.id), { primary: true }),
+        contents.truncated ? el('span', { class: 'pill warn' }, 'truncated') : null),
+      section('Properties', propertyTable(view.entity.properties || {})),
+      ...[...byKind].map(([kind, items]) => section(`${kind} (${items.length})`,
+        el('ul', { class: 'entity-list' }, items.map((e) => entityRow(e, () => this.actions.drawSubgraph(contents, e.id)))))),
+    ], { keepBack: true });
+    this.back = back;
+  }
+
+  /** Remember the current view so a report opened from it can go back. */
+  rememberForBack() {
+    this.back = this.current;
+  }
+
+  _sources(keys) {
+    if (!keys.length) return el('p', { class: 'muted' }, 'none recorded');
+    const list = el('ul', { class: 'sources' });
+    const add = (from, to) => {
+      for (const key of keys.slice(from, to)) {
+        list.append(el('li', {}, el('button', {
+          class: 'link mono', type: 'button', title: 'Open this report', onclick: () => this.actions.openReport(key),
+        }, key)));
+      }
+    };
+    add(0, SOURCES_SHOWN);
+    if (keys.length <= SOURCES_SHOWN) return list;
+    const more = el('button', { class: 'link', type: 'button' }, `Show all ${keys.length}`);
+    more.addEventListener('click', () => {
+      more.remove();
+      add(SOURCES_SHOWN, keys.length);
+    });
+    return el('div', {}, list, more);
+  }
+}
+
+function header(entity) {
+  return el('div', { class: 'panel-head' },
+    kindBadge(entity.kind, 'badge large'),
+    el('div', { class: 'head-text' },
+      el('h2', { title: entity.label }, entity.label),
+      el('div', { class: 'muted' }, entity.kind),
+      entity.key !== entity.label ? el('div', { class: 'mono key', title: entity.key }, entity.key) : null));
+}
+
+function section(title, body) {
+  return el('section', { class: 'panel-section' }, el('h3', {}, title), body);
+}
+
+function button(text, onclick, { title = null, primary = false } = {}) {
+  return el('button', { type: 'button', class: primary ? 'primary' : null, title, onclick }, text);
+}
+
+function propertyTable(properties) {
+  const names = Object.keys(properties).sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  if (!names.length) return el('p', { class: 'muted' }, 'none');
+  return el('table', { class: 'props' }, el('tbody', {}, names.map((name) => el('tr', {},
+    el('th', {}, humanise(name)),
+    el('td', {}, valueCell(properties[name]))))));
+}
+
+function order(name) {
+  const at = TIME_PROPS.indexOf(name);
+  return at === -1 ? 0 : 1 + at; // times after the identifying properties, first before last
+}
+
+function valueCell(value) {
+  if (!Array.isArray(value) || value.length < 2) return formatValue(Array.isArray(value) ? value[0] : value);
+  const shown = value.slice(0, TIMES_SHOWN).map(formatValue);
+  // Short values (ports, event names) read best in a line; names and times one to a row.
+  if (shown.every((v) => v.length <= 16)) return `${shown.join(', ')}${value.length > TIMES_SHOWN ? ` +${value.length - TIMES_SHOWN} more` : ''}`;
+  return listOf(shown, value.length - TIMES_SHOWN);
+}
+
+function listOf(items, more) {
+  return el('ul', { class: 'values' }, items.map((t) => el('li', {}, t)), more > 0 ? el('li', { class: 'muted' }, `+${more} more`) : null);
+}
+
+function entityRow(entity, onclick) {
+  return el('li', {}, el('button', { type: 'button', class: 'entity-row', onclick, title: entity.key },
+    kindBadge(entity.kind),
+    el('span', { class: 'row-text' }, el('span', { class: 'row-label' }, entity.label),
+      el('span', { class: 'row-key mono' }, entity.key))));
+}
+
+function endpoint(entity, id, onclick) {
+  if (!entity) return el('span', { class: 'mono' }, id);
+  return el('button', { type: 'button', class: 'entity-row compact', onclick, title: entity.key },
+    kindBadge(entity.kind), el('span', { class: 'row-label' }, entity.label));
+}

@@ -1,0 +1,110 @@
+// The left column: the legend that is also the kind filter, the time range, the path ends and
+// the expansion settings. It reads the chart and calls back into the app; it fetches nothing.
+
+import { el } from './format.js';
+import { KINDS, kindBadge, kindStyle } from './kinds.js';
+
+const $ = (selector) => document.querySelector(selector);
+const DAY_END_MS = 24 * 3600 * 1000 - 1;
+
+export class Sidebar {
+  constructor(view, { onTimeRange, onFindPaths, onClearPaths, onPickEnd }) {
+    this.view = view;
+    this.legend = $('#legend');
+    this.since = $('#since');
+    this.until = $('#until');
+    this.maxHops = $('#max-hops');
+    this.depth = $('#depth');
+    this.limit = $('#limit');
+    this.findButton = $('#btn-paths');
+    this.clearButton = $('#btn-unhighlight');
+    this.ends = { from: null, to: null };
+    this.onPickEnd = onPickEnd;
+
+    const time = () => onTimeRange(this.timeRange());
+    this.since.addEventListener('change', time);
+    this.until.addEventListener('change', time);
+    $('#time-reset').addEventListener('click', () => {
+      this.since.value = '';
+      this.until.value = '';
+      time();
+    });
+    this.findButton.addEventListener('click', () => onFindPaths(this.ends.from, this.ends.to));
+    this.clearButton.addEventListener('click', () => onClearPaths());
+  }
+
+  /** {since, until} in ms (whole UTC days, until inclusive), or null for an open end. */
+  timeRange() {
+    const since = this.since.value ? Date.parse(`${this.since.value}T00:00:00Z`) : null;
+    const until = this.until.value ? Date.parse(`${this.until.value}T00:00:00Z`) + DAY_END_MS : null;
+    return { since, until };
+  }
+
+  expansion() {
+    const { since, until } = this.timeRange();
+    return {
+      depth: Number(this.depth.value),
+      limit: Number(this.limit.value),
+      since: since === null ? null : new Date(since).toISOString(),
+      until: until === null ? null : new Date(until).toISOString(),
+    };
+  }
+
+  hops() {
+    return Number(this.maxHops.value);
+  }
+
+  setEnd(which, id) {
+    this.ends[which] = id;
+    this.refreshEnds();
+  }
+
+  refreshEnds() {
+    for (const which of ['from', 'to']) {
+      const slot = $(`#path-${which}`);
+      const id = this.ends[which];
+      const entity = id ? this.view.entity(id) : null;
+      if (!entity) {
+        this.ends[which] = null;
+        slot.replaceChildren('select a node');
+        slot.classList.add('muted');
+        continue;
+      }
+      slot.classList.remove('muted');
+      slot.replaceChildren(el('button', { type: 'button', class: 'entity-row compact', title: entity.key, onclick: () => this.onPickEnd(id) },
+        kindBadge(entity.kind), el('span', { class: 'row-label' }, entity.label)));
+    }
+    const { from, to } = this.ends;
+    this.findButton.disabled = !(from && to && from !== to);
+  }
+
+  setHighlighted(on) {
+    this.clearButton.disabled = !on;
+  }
+
+  /** Legend rows for the kinds on the chart, in the model's order, each a visibility switch. */
+  refreshLegend() {
+    const counts = new Map();
+    this.view.nodes.forEach((n) => counts.set(n.kind, (counts.get(n.kind) || 0) + 1));
+    for (const kind of this.view.hiddenKinds) if (!counts.has(kind)) counts.set(kind, 0);
+    if (!counts.size) {
+      this.legend.replaceChildren(el('li', { class: 'muted' }, 'Nothing drawn yet'));
+      return;
+    }
+    const known = Object.keys(KINDS);
+    const kinds = [...counts.keys()].sort((a, b) => rank(known, a) - rank(known, b) || a.localeCompare(b));
+    this.legend.replaceChildren(...kinds.map((kind) => {
+      const box = el('input', { type: 'checkbox', 'data-kind': kind });
+      box.checked = !this.view.hiddenKinds.has(kind);
+      box.addEventListener('change', () => this.view.setKindVisible(kind, box.checked));
+      return el('li', {}, el('label', { title: box.checked ? `Hide ${kindStyle(kind).plural}` : `Show ${kindStyle(kind).plural}` },
+        box, kindBadge(kind), el('span', { class: 'legend-name' }, kindStyle(kind).plural),
+        el('span', { class: 'legend-count' }, counts.get(kind).toLocaleString('en'))));
+    }));
+  }
+}
+
+function rank(order, kind) {
+  const at = order.indexOf(kind);
+  return at === -1 ? order.length : at;
+}
