@@ -79,7 +79,8 @@ def import_offline(records: Iterable[Records], workdir: Path, lib: Path) -> dict
     env = {**os.environ, "NEO4J_HOME": str(workdir / "home"), "NEO4J_CONF": str(workdir / "home" / "conf")}
     began = time.perf_counter()
     subprocess.run(["java", "-Xmx2g", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", "database", "import", "full",
-                    "neo4j", "--skip-bad-relationships=false", *options],
+                    "neo4j", "--skip-bad-relationships=false", f"--report-file={workdir / 'import.report'}",
+                    *options],
                    env=env, check=True, capture_output=True, text=True)
     import_s = time.perf_counter() - began
     return {"prep_s": prep_s, "import_s": import_s}
