@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 from collections.abc import Iterator
@@ -40,10 +41,12 @@ def bench_database(heap: str = "4g", pagecache: str = "4g") -> Iterator[tuple[Dr
         finally:
             driver.close()
         return
-    home = ROOT / ".gracegraph" / "bench" / "neo4j"
+    # A new store for every run (a store that earlier runs filled and emptied is slower, and the
+    # process id keeps two benchmarks running at once apart).
+    home = ROOT / ".gracegraph" / "bench" / f"neo4j-{os.getpid()}"
+    shutil.rmtree(home, ignore_errors=True)
     server = LocalNeo4j(home=home, port=free_port(), heap=heap, pagecache=pagecache,
                         lib=ROOT / ".gracegraph" / "neo4j" / "lib")
-    server.stop()
     server.start()
     settings = Settings(neo4j_uri=server.uri, home=home)
     driver = open_driver(settings, start=False)
@@ -53,12 +56,19 @@ def bench_database(heap: str = "4g", pagecache: str = "4g") -> Iterator[tuple[Dr
     finally:
         driver.close()
         server.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
-def clear(driver: Driver, database: str) -> None:
-    """Empty the graph, constraints and indexes included, so each run starts alike."""
+def clear(driver: Driver, database: str, schema: bool = True) -> None:
+    """Empty the graph, constraints and indexes too unless `schema` is False.
+
+    Dropping the schema also empties the server's query plan cache; keeping it lets a benchmark
+    measure a warm server, as a long national load sees it.
+    """
     with driver.session(database=database) as session:
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+        if not schema:
+            return
         for record in list(session.run("SHOW CONSTRAINTS YIELD name")):
             session.run("DROP CONSTRAINT $name", name=record["name"]).consume()
         for record in list(session.run("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'")):

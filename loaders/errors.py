@@ -34,6 +34,10 @@ class MalformedInput(GracegraphError):
         self.reason = reason
         super().__init__(f"{file}: {position}: {reason}" if position else f"{file}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        # Crosses a process boundary when files are parsed in a worker process.
+        return (MalformedInput, (self.file, self.position, self.reason))
+
 
 class Neo4jUnavailable(GracegraphError):
     """The graph database cannot be reached or started; the message says what to do."""

@@ -15,13 +15,13 @@ HASH_PROPS = HASH_STRENGTH  # the File properties that identify it
 _FIND_FILES = """
 UNWIND $values AS v
 CALL (v) {
-  MATCH (f:File {md5: v}) RETURN f
-  UNION MATCH (f:File {sha1: v}) RETURN f
-  UNION MATCH (f:File {sha256: v}) RETURN f
+  MATCH (f:File {md5: v}) USING INDEX f:File(md5) RETURN f
+  UNION MATCH (f:File {sha1: v}) USING INDEX f:File(sha1) RETURN f
+  UNION MATCH (f:File {sha256: v}) USING INDEX f:File(sha256) RETURN f
 }
 RETURN DISTINCT f.key AS key, f.md5 AS md5, f.sha1 AS sha1, f.sha256 AS sha256
 """
-_REKEY_FILE = "UNWIND $pairs AS p MATCH (f:File {key: p.old}) SET f.key = p.new"
+_REKEY_FILE = "UNWIND $pairs AS p MATCH (f:File {key: p.old}) USING INDEX f:File(key) SET f.key = p.new"
 
 
 class _Groups:

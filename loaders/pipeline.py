@@ -17,10 +17,12 @@ from pathlib import Path
 
 from loaders.errors import MalformedInput
 from loaders.model import Edge, Label, Node, Records, Rejection, Rel
+from loaders.parse_worker import CHUNK, FileDone, FileStarted, ParseWorker
 from loaders.writer import GraphWriter, WriteCounts
 
 Parser = Callable[[Path], Iterator[Records]]
 Transform = Callable[[Records], None]
+Event = FileStarted | FileDone | list[Records]
 
 #: How many rejections the summary keeps verbatim (all are counted).
 KEEP_REJECTIONS = 1000
@@ -125,42 +127,76 @@ def _clean(parse: Parser, path: Path, summary: LoadSummary) -> bool:
 
 def load_files(writer: GraphWriter, paths: Iterable[Path], parse: Parser, *, strict: bool = False,
                batch_size: int = 20_000, transform: Transform | None = None,
-               progress: Progress | None = None) -> LoadSummary:
-    """Load every file; never stops at a bad one, and counts everything it refused."""
+               progress: Progress | None = None, parallel: bool = True) -> LoadSummary:
+    """Load every file; never stops at a bad one, and counts everything it refused.
+
+    With `parallel` (and not strict), files are parsed in a forked worker process while this one
+    writes; under `--strict` each file is checked in a first pass here before it is written.
+    """
     progress = progress or Progress()
     summary = LoadSummary()
+    files = list(paths)
+    if parallel and not strict:
+        with ParseWorker(files, parse) as events:
+            _load_events(writer, events, summary, batch_size, transform, progress)
+    else:
+        _load_events(writer, _parse_here(files, parse, strict, summary), summary, batch_size, transform, progress)
+    progress.records_done(summary.records)
+    return summary
+
+
+def _parse_here(files: list[Path], parse: Parser, strict: bool, summary: LoadSummary) -> Iterator[Event]:
+    """The same events as the worker's, parsed in this process (and strict mode's first pass)."""
+    for path in files:
+        yield FileStarted(path)
+        if strict and not _clean(parse, path, summary):
+            summary.skipped_files.append(str(path))
+            yield FileDone(path)
+            continue
+        chunk: list[Records] = []
+        try:
+            for records in parse(path):
+                chunk.append(records)
+                if len(chunk) >= CHUNK:
+                    yield chunk
+                    chunk = []
+        except MalformedInput as fault:
+            yield chunk
+            yield FileDone(path, fault)
+            continue
+        yield chunk
+        yield FileDone(path)
+
+
+def _load_events(writer: GraphWriter, events: Iterable[Event], summary: LoadSummary, batch_size: int,
+                 transform: Transform | None, progress: Progress) -> None:
     sink = _BatchWriter(writer, summary.written)
     nodes: list[Node] = []
     edges: list[Edge] = []
     try:
-        for path in paths:
-            size = path.stat().st_size
-            progress.file_started(path, size)
-            summary.files += 1
-            if strict and not _clean(parse, path, summary):
-                summary.skipped_files.append(str(path))
-                progress.file_done(path, size)
+        for event in events:
+            if isinstance(event, FileStarted):
+                summary.files += 1
+                progress.file_started(event.path, event.path.stat().st_size)
                 continue
-            try:
-                for records in parse(path):
-                    summary.records += 1
-                    if not strict:
-                        for rejection in records.rejections:
-                            summary.reject(rejection)
-                    if transform is not None:
-                        transform(records)
-                    nodes.extend(records.nodes)
-                    edges.extend(records.edges)
-                    if len(nodes) + len(edges) >= batch_size:
-                        sink.put(nodes, edges)
-                        progress.records_done(summary.records)
-                        nodes, edges = [], []
-            except MalformedInput as fault:
-                summary.faults.append(fault)
-            progress.file_done(path, size)
+            if isinstance(event, FileDone):
+                if event.fault is not None:
+                    summary.faults.append(event.fault)
+                progress.file_done(event.path, event.path.stat().st_size)
+                continue
+            for records in event:
+                summary.records += 1
+                for rejection in records.rejections:
+                    summary.reject(rejection)
+                if transform is not None:
+                    transform(records)
+                nodes.extend(records.nodes)
+                edges.extend(records.edges)
+            if len(nodes) + len(edges) >= batch_size:
+                sink.put(nodes, edges)
+                progress.records_done(summary.records)
+                nodes, edges = [], []
         if nodes or edges:
             sink.put(nodes, edges)
     finally:
         sink.close()
-    progress.records_done(summary.records)
-    return summary

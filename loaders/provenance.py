@@ -74,6 +74,38 @@ def snapshot(state: State) -> State:
     return {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
 
 
-def storable(state: State) -> State:
-    """Drop empty values Neo4j cannot store (None) before writing."""
-    return {k: v for k, v in state.items() if v is not None}
+#: How temporal properties travel: (datetime names, datetime-list names, date names).
+TemporalShape = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _to_micros(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def to_wire(state: State) -> tuple[TemporalShape, dict[str, Any]]:
+    """A property map as the writer sends it: plain values in `p`, temporal ones as numbers.
+
+    Datetimes go as microseconds since the epoch (`t`), lists of them likewise (`ts`), dates as ISO
+    text (`d`); the writer's Cypher turns them back into Neo4j temporals. The driver's own
+    Python-side conversion of datetimes cost more than the database's whole write. Values before
+    1970 stay as they are (integer division in Cypher would misplace them).
+    """
+    plain: dict[str, Any] = {}
+    single: dict[str, int] = {}
+    many: dict[str, list[int]] = {}
+    dates: dict[str, str] = {}
+    for name, value in state.items():
+        if value is None:
+            continue
+        if isinstance(value, datetime) and value.tzinfo is not None and value >= _EPOCH:
+            single[name] = _to_micros(value)
+        elif (isinstance(value, list) and value and all(isinstance(v, datetime) and v.tzinfo is not None
+                                                        and v >= _EPOCH for v in value)):
+            many[name] = [_to_micros(v) for v in value]
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            dates[name] = value.isoformat()
+        else:
+            plain[name] = value
+    shape = (tuple(sorted(single)), tuple(sorted(many)), tuple(sorted(dates)))
+    return shape, {"p": plain, "t": single, "ts": many, "d": dates}
