@@ -137,7 +137,6 @@ def _group_edges(edges: Iterable[Edge], remap: dict[str, str]
                  ) -> dict[tuple[Rel, Label, Label], dict[tuple[str, str], list[Edge]]]:
     groups: dict[tuple[Rel, Label, Label], dict[tuple[str, str], list[Edge]]] = {}
     for edge in edges:
-        _check_endpoints(edge)
         shape = (edge.type, edge.start[0], edge.end[0])
         pair = (_ref(edge.start, remap), _ref(edge.end, remap))
         groups.setdefault(shape, {}).setdefault(pair, []).append(edge)
@@ -206,11 +205,11 @@ def _write_edges(tx: ManagedTransaction, shape: tuple[Rel, Label, Label],
 
 def write_batch(tx: ManagedTransaction, nodes: list[Node], edges: list[Edge]) -> WriteCounts:
     """The transaction function: no side effects outside `tx`, so the driver may retry it."""
-    edge_groups = _group_edges(edges, {})  # checks every shape before anything is written
+    for edge in edges:  # every shape is checked before anything is written (re-keying writes)
+        _check_endpoints(edge)
     files = [n for n in nodes if n.label is Label.FILE]
     remap, conflicts = resolve_files(tx, files) if files else ({}, 0)
-    if remap:
-        edge_groups = _group_edges(edges, remap)
+    edge_groups = _group_edges(edges, remap)
     counts = WriteCounts(file_conflicts=conflicts)
     for label, by_key in _group_nodes(nodes, remap).items():
         _write_nodes(tx, label, by_key, counts)
