@@ -121,4 +121,11 @@ def normalise_phone(raw: str, default_region: str = "US", calling_code: str | No
         raise InvalidIdentifier("phone", raw, f"does not parse: {exc}") from exc
     if not phonenumbers.is_possible_number(number):
         raise InvalidIdentifier("phone", raw, "not a possible number (wrong length for country)")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # A key must name one number: if the E.164 text reads back as another number (a national
+    # prefix dropped from a number too short to keep it, e.g. "+31000000"), refuse to guess.
+    again = phonenumbers.parse(e164, None)
+    if not phonenumbers.is_possible_number(again) or phonenumbers.format_number(
+            again, phonenumbers.PhoneNumberFormat.E164) != e164:
+        raise InvalidIdentifier("phone", raw, "ambiguous: its E.164 form reads back as another number")
+    return e164
