@@ -23,6 +23,7 @@ from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
 from graph_service.settings import Settings
 from queries import link_analysis
+from queries import trends as trend_analysis
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound
 from queries.results import parse_entity_id
@@ -90,6 +91,14 @@ class Query:
     @strawberry.field(description="One case and its reports, a page at a time.")
     async def case(self, info: ApiInfo, key: str, first: int = 50, after: str | None = None) -> t.CaseView:
         return t.to_case_view(await call(info, link_analysis.case, key, first=first, after=after))
+
+    @strawberry.field(description="Reports, files, accounts and the largest groups of linked accounts per "
+                                  "period between `from` and `to` (default: every dated report).")
+    async def trends(self, info: ApiInfo,
+                     since: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+                     until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
+                     bucket: t.TrendBucket = t.TrendBucket.MONTH) -> t.Trends:
+        return t.to_trends(await call(info, trend_analysis.trends, since, until, bucket.value))
 
 
 class GraceSchema(strawberry.Schema):

@@ -8,13 +8,23 @@ so that a page of events costs one lookup however many entities it names.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_service.graphql.context import ApiContext
-from queries import results
+from queries import results, trends
+
+
+@strawberry.enum(description="The length of one period of `trends`.")
+class TrendBucket(Enum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
 
 
 @strawberry.type(description="A node of the graph: an account, an address, a report, a person…")
@@ -118,6 +128,29 @@ class CaseView:
     reports: EntityConnection
 
 
+@strawberry.type(description="One period of `trends`: counts by the reports' incident time (UTC).")
+class TrendPoint:
+    start: datetime
+    end: datetime = strawberry.field(description="Exclusive.")
+    reports: int
+    providers: int = strawberry.field(description="Providers that reported in the period.")
+    files: int = strawberry.field(description="Files the period's reports include.")
+    new_files: int = strawberry.field(description="Of `files`, those no earlier report includes.")
+    known_files: int = strawberry.field(description="Of `files`, those on a loaded hash set.")
+    accounts: int = strawberry.field(description="Accounts the period's reports name.")
+    new_accounts: int = strawberry.field(description="Of `accounts`, those no earlier report names.")
+    largest_groups: list[int] = strawberry.field(
+        description="Sizes of the largest groups of linked accounts at the period's end, largest first.")
+
+
+@strawberry.type
+class Trends:
+    bucket: TrendBucket
+    since: datetime | None = strawberry.field(description="Start of the first period; null when no report is dated.")
+    until: datetime | None = strawberry.field(description="End (exclusive) of the last period.")
+    points: list[TrendPoint]
+
+
 def to_entity(entity: results.Entity) -> Entity:
     return Entity(id=strawberry.ID(entity.id), kind=entity.kind, key=entity.key, label=entity.label,
                   properties=JSON(entity.properties), sources=list(entity.sources))
@@ -171,3 +204,11 @@ def to_case_view(view: results.CaseView) -> CaseView:
     reports = EntityConnection(items=[to_entity(e) for e in view.reports.items],
                                page_info=to_page_info(view.reports))
     return CaseView(entity=to_entity(view.entity), reports=reports)
+
+
+def to_trends(found: trends.Trends) -> Trends:
+    points = [TrendPoint(start=p.start, end=p.end, reports=p.reports, providers=p.providers, files=p.files,
+                         new_files=p.new_files, known_files=p.known_files, accounts=p.accounts,
+                         new_accounts=p.new_accounts, largest_groups=list(p.largest_groups))
+              for p in found.points]
+    return Trends(bucket=TrendBucket(found.bucket.value), since=found.since, until=found.until, points=points)
