@@ -8,6 +8,7 @@ import { GraphView } from './js/graph.js';
 import { Panel } from './js/panel.js';
 import { SearchBox } from './js/search.js';
 import { Sidebar } from './js/sidebar.js';
+import { TrendsChart } from './js/trends.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -38,6 +39,13 @@ class App {
     this.search = new SearchBox($('#search'), $('#search-results'), {
       onPick: (entity) => this.open(entity),
       onError: (err) => this.fail('Search', err),
+    });
+    this.trends = new TrendsChart($('#trends'), {
+      load: (bucket) => api.trends(bucket),
+      onPickPeriod: (start, end) => this.sidebar.setPeriod(start, end),
+    });
+    this.run('Loading trends', () => this.trends.refresh()).then(() => {
+      if (this.idle) this.status('Ready.');
     });
     this._wireChart();
     this._wireToolbar();

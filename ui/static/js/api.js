@@ -89,3 +89,14 @@ export async function paths(from, to, maxHops = 4) {
 export async function report(key) {
   return (await graphql('Report', REPORT, { key })).report;
 }
+
+const TRENDS = `query Trends($bucket: TrendBucket!) {
+  trends(bucket: $bucket) {
+    bucket since until
+    points { start end reports providers files newFiles knownFiles accounts newAccounts largestGroups }
+  }
+}`;
+
+export async function trends(bucket = 'MONTH') {
+  return (await graphql('Trends', TRENDS, { bucket })).trends;
+}
