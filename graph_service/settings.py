@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     introspection: bool = True
     log_level: str = "INFO"
 
+    # Priorities (queries/prioritisation.py, docs/analysis.md): weights of a score's parts.
+    priority_weights: dict[str, float] = Field(default_factory=dict)
+    priority_recency_half_life_days: float = 180.0
+
     @property
     def uses_local_neo4j(self) -> bool:
         """True when no external server was named, so commands start our own."""

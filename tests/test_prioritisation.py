@@ -7,7 +7,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from fastapi.testclient import TestClient
 
+from graph_service.app import create_app
+from graph_service.settings import Settings
 from loaders.cybertip import parse_cybertip
 from loaders.hashsets import parse_hashset
 from loaders.pipeline import case_transform, load_files
@@ -117,3 +120,21 @@ def test_refusals(ctx: GraphContext) -> None:
         priorities(ctx, "planets")
     with pytest.raises(BadInput, match="limit"):
         priorities(ctx, limit=0)
+
+
+def test_graphql_priorities_use_the_configured_weights(ctx: GraphContext, neo4j_settings: Settings) -> None:
+    query = ("query($limit: Int!) { priorities(scope: ACCOUNTS, limit: $limit) "
+             "{ id key score parts { name weight contribution } } }")
+    tuned = neo4j_settings.model_copy(update={"priority_weights": {"recency": 0.0, "reports": 2.0}})
+    want = priorities(ctx, limit=5, weights=Weights.of({"recency": 0.0, "reports": 2.0}))
+    with TestClient(create_app(tuned)) as client:
+        body = client.post("/graphql", json={"query": query, "variables": {"limit": 5}}).json()
+        assert "errors" not in body, body
+        got = body["data"]["priorities"]
+        assert [p["key"] for p in got] == [p.key for p in want]
+        assert {part["name"]: part["weight"] for part in got[0]["parts"]}["reports"] == 2.0
+        assert got[0]["score"] == pytest.approx(sum(part["contribution"] for part in got[0]["parts"]))
+        bad = client.post("/graphql", json={"query": query, "variables": {"limit": 0}}).json()
+        assert bad["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    with pytest.raises(BadInput, match="unknown priority part"):
+        create_app(neo4j_settings.model_copy(update={"priority_weights": {"charisma": 1.0}}))

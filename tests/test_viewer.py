@@ -24,6 +24,7 @@ from loaders.pipeline import load_files
 from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
 from queries.context import GraphContext
+from queries.prioritisation import priorities
 from queries.trends import Bucket, trends
 from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
 
@@ -239,6 +240,20 @@ def test_trends_chart_draws_every_period_and_a_bar_sets_the_time_range(
     point = want.points[busiest]
     assert page.input_value("#since") == point.start.date().isoformat()
     assert page.input_value("#until") == (point.end - timedelta(days=1)).date().isoformat()
+
+
+def test_priorities_list_ranks_as_the_api_does_and_opens_an_account(
+        viewer: tuple[Page, Traffic], graph: GraphWriter) -> None:
+    page, _ = viewer
+    want = priorities(GraphContext(graph.driver, graph.database), limit=10)
+    rows = page.locator("#priorities .priority-row")
+    assert [rows.nth(i).get_attribute("data-id") for i in range(rows.count())] == [p.id for p in want]
+    top = max(want[0].parts, key=lambda part: part.contribution)
+    assert f"+{top.contribution:.1f}" in (rows.first.get_attribute("title") or "")
+    rows.first.click()
+    wait_ready(page)
+    assert want[0].id in drawn(page)
+    assert page.evaluate("gracegraph.network.getSelectedNodes()") == [want[0].id]
 
 
 def test_a_large_neighbourhood_settles_then_physics_stops(viewer: tuple[Page, Traffic], truth: Truth) -> None:

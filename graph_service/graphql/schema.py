@@ -22,7 +22,7 @@ from graph_service.graphql.bounds import bounds
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
 from graph_service.settings import Settings
-from queries import link_analysis
+from queries import link_analysis, prioritisation
 from queries import trends as trend_analysis
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound
@@ -99,6 +99,14 @@ class Query:
                      until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
                      bucket: t.TrendBucket = t.TrendBucket.MONTH) -> t.Trends:
         return t.to_trends(await call(info, trend_analysis.trends, since, until, bucket.value))
+
+    @strawberry.field(description="Accounts or reports to look at first, best first, each score with its "
+                                  "parts and their evidence (docs/analysis.md).")
+    async def priorities(self, info: ApiInfo, scope: t.PriorityScope = t.PriorityScope.ACCOUNTS,
+                         limit: int = 50) -> list[t.Priority]:
+        found = await call(info, prioritisation.priorities, scope.value, limit=limit,
+                           weights=info.context.priority_weights)
+        return [t.to_priority(p) for p in found]
 
 
 class GraceSchema(strawberry.Schema):

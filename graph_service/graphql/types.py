@@ -15,7 +15,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_service.graphql.context import ApiContext
-from queries import results, trends
+from queries import prioritisation, results, trends
 
 
 @strawberry.enum(description="The length of one period of `trends`.")
@@ -151,6 +151,32 @@ class Trends:
     points: list[TrendPoint]
 
 
+@strawberry.enum(description="What `priorities` ranks.")
+class PriorityScope(Enum):
+    ACCOUNTS = "accounts"
+    REPORTS = "reports"
+
+
+@strawberry.type(description="One part of a priority score: `contribution` = `weight` × the part's "
+                             "transform of `value` (docs/analysis.md); the parts add up to the score.")
+class ScorePart:
+    name: str
+    value: float
+    weight: float
+    contribution: float
+    evidence: list[str] = strawberry.field(description="Keys the part rests on (at most 20; `value` is exact).")
+
+
+@strawberry.type
+class Priority:
+    id: strawberry.ID
+    kind: str
+    key: str
+    label: str
+    score: float
+    parts: list[ScorePart]
+
+
 def to_entity(entity: results.Entity) -> Entity:
     return Entity(id=strawberry.ID(entity.id), kind=entity.kind, key=entity.key, label=entity.label,
                   properties=JSON(entity.properties), sources=list(entity.sources))
@@ -212,3 +238,10 @@ def to_trends(found: trends.Trends) -> Trends:
                          new_accounts=p.new_accounts, largest_groups=list(p.largest_groups))
               for p in found.points]
     return Trends(bucket=TrendBucket(found.bucket.value), since=found.since, until=found.until, points=points)
+
+
+def to_priority(found: prioritisation.Priority) -> Priority:
+    parts = [ScorePart(name=p.name, value=p.value, weight=p.weight, contribution=p.contribution,
+                       evidence=list(p.evidence)) for p in found.parts]
+    return Priority(id=strawberry.ID(found.id), kind=found.kind, key=found.key, label=found.label,
+                    score=found.score, parts=parts)

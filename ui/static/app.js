@@ -8,6 +8,7 @@ import { GraphView } from './js/graph.js';
 import { Panel } from './js/panel.js';
 import { SearchBox } from './js/search.js';
 import { Sidebar } from './js/sidebar.js';
+import { PriorityList } from './js/priorities.js';
 import { TrendsChart } from './js/trends.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -44,7 +45,14 @@ class App {
       load: (bucket) => api.trends(bucket),
       onPickPeriod: (start, end) => this.sidebar.setPeriod(start, end),
     });
-    this.run('Loading trends', () => this.trends.refresh()).then(() => {
+    this.priorities = new PriorityList($('#priorities'), {
+      load: () => api.priorities(10),
+      onOpen: (entity) => this.open(entity),
+    });
+    Promise.all([
+      this.run('Loading trends', () => this.trends.refresh()),
+      this.run('Ranking accounts', () => this.priorities.refresh()),
+    ]).then(() => {
       if (this.idle) this.status('Ready.');
     });
     this._wireChart();

@@ -100,3 +100,13 @@ const TRENDS = `query Trends($bucket: TrendBucket!) {
 export async function trends(bucket = 'MONTH') {
   return (await graphql('Trends', TRENDS, { bucket })).trends;
 }
+
+const PRIORITIES = `query Priorities($limit: Int!) {
+  priorities(scope: ACCOUNTS, limit: $limit) {
+    id kind key label score parts { name value weight contribution evidence }
+  }
+}`;
+
+export async function priorities(limit = 10) {
+  return (await graphql('Priorities', PRIORITIES, { limit })).priorities;
+}
