@@ -33,7 +33,6 @@ from graph_service.graphql.router import GraphRouter
 from graph_service.logging import RequestLog, configure_logging
 from graph_service.settings import Settings, get_settings
 from queries.context import GraphContext
-from queries.prioritisation import Weights
 
 log = logging.getLogger("gracegraph.app")
 
@@ -46,14 +45,12 @@ VIS = Path(pyvis.__file__).resolve().parent / "templates" / "lib" / "vis-9.1.2"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    # Checked before serving: a mistyped part name must stop the service, not be ignored.
-    weights = Weights.of(settings.priority_weights, settings.priority_recency_half_life_days)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = await asyncio.to_thread(open_driver, settings)  # starts the local Neo4j if need be
         app.state.graph = GraphContext(driver, settings.neo4j_database, settings.query_timeout_s)
-        app.state.priority_weights = weights
+        app.state.settings = settings
         log.info("service.started", extra={"neo4j": settings.bolt_uri, "database": settings.neo4j_database})
         try:
             yield

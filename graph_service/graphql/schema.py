@@ -26,6 +26,7 @@ from queries import link_analysis, prioritisation
 from queries import trends as trend_analysis
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound
+from queries.prioritisation import Weights
 from queries.results import parse_entity_id
 
 R = TypeVar("R")
@@ -105,8 +106,13 @@ class Query:
     async def priorities(self, info: ApiInfo, scope: t.PriorityScope = t.PriorityScope.ACCOUNTS,
                          limit: int = 50) -> list[t.Priority]:
         found = await call(info, prioritisation.priorities, scope.value, limit=limit,
-                           weights=info.context.priority_weights)
+                           weights=priority_weights(info.context.settings))
         return [t.to_priority(p) for p in found]
+
+
+def priority_weights(settings: Settings) -> Weights:
+    """The weights this deployment chose (`GRACEGRAPH_PRIORITY_*`); an unknown part is BAD_INPUT."""
+    return Weights.of(settings.priority_weights, settings.priority_recency_half_life_days)
 
 
 class GraceSchema(strawberry.Schema):
@@ -115,6 +121,7 @@ class GraceSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    priority_weights(settings)  # checked before serving: a mistyped part must stop the service
     extensions: list[Any] = [*bounds(settings), ErrorCodes]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
