@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     introspection: bool = True
     log_level: str = "INFO"
 
+    community_algorithm: str = "leiden"
+    community_quality: str = "cpm"
+    community_resolution: float = 0.05
+    community_seed: int = 42
+    community_engine: str = "auto"
+    community_min_size: int = 2
+    community_window_s: int = 3600
+    community_max_degree: int = 50
+    community_excluded_ip_kinds: list[str] = ["cgnat", "private"]
+    community_timeout_s: float = 900.0
+
     @property
     def uses_local_neo4j(self) -> bool:
         """True when no external server was named, so commands start our own."""
