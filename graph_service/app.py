@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = await asyncio.to_thread(open_driver, settings)  # starts the local Neo4j if need be
         app.state.graph = GraphContext(driver, settings.neo4j_database, settings.query_timeout_s)
+        app.state.settings = settings
         log.info("service.started", extra={"neo4j": settings.bolt_uri, "database": settings.neo4j_database})
         try:
             yield
