@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     # Priorities (queries/prioritisation.py, docs/analysis.md): weights of a score's parts.
     priority_weights: dict[str, float] = Field(default_factory=dict)
     priority_recency_half_life_days: float = 180.0
+    community_algorithm: str = "leiden"
+    community_quality: str = "cpm"
+    community_resolution: float = 0.05
+    community_seed: int = 42
+    community_engine: str = "auto"
+    community_min_size: int = 2
+    community_window_s: int = 3600
+    community_max_degree: int = 50
+    community_excluded_ip_kinds: list[str] = ["cgnat", "private"]
+    community_timeout_s: float = 900.0
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -28,6 +28,8 @@ class Label(StrEnum):
     AGENCY = "Agency"
     LOCATION = "Location"
     HASHSET = "HashSet"
+    COMMUNITY = "Community"
+    COMMUNITY_RUN = "CommunityRun"
 
 
 class Rel(StrEnum):
@@ -68,7 +70,7 @@ ENDPOINTS: dict[Rel, tuple[frozenset[Label], frozenset[Label]]] = {
     Rel.PART_OF: (frozenset({L.REPORT}), frozenset({L.CASE})),
     Rel.OWNED_BY: (frozenset({L.CASE}), frozenset({L.AGENCY})),
     Rel.SAME_AS: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
-    Rel.MEMBER_OF: (frozenset({L.ACCOUNT, L.IDENTITY}), frozenset()),
+    Rel.MEMBER_OF: (frozenset({L.ACCOUNT, L.IDENTITY}), frozenset({L.COMMUNITY})),
     Rel.ASSOCIATED_WITH: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
     Rel.RELATED_TO: (frozenset({L.REPORT}), frozenset({L.REPORT})),
 }

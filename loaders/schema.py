@@ -45,7 +45,13 @@ def _v2() -> list[str]:
             + properties + "] OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-folding'}}"]
 
 
-MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()))
+def _v3() -> list[str]:
+    """Community runs: each run and community by key; a run's communities by their run id."""
+    return [cypher(_UNIQUE_KEY, label=Label.COMMUNITY), cypher(_UNIQUE_KEY, label=Label.COMMUNITY_RUN),
+            "CREATE INDEX Community_run IF NOT EXISTS FOR (n:Community) ON (n.run)"]
+
+
+MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()), (3, _v3()))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 _READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -17,11 +18,13 @@ from strawberry.extensions import DisableIntrospection
 from strawberry.printer import print_schema
 from strawberry.types import ExecutionContext, Info
 
+from graph_service.graphql import community_types as ct
 from graph_service.graphql import types as t
 from graph_service.graphql.bounds import bounds
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
 from graph_service.settings import Settings
+from queries import communities as community_queries
 from queries import link_analysis, prioritisation
 from queries import trends as trend_analysis
 from queries.context import GraphContext
@@ -109,6 +112,46 @@ class Query:
                            weights=priority_weights(info.context.settings))
         return [t.to_priority(p) for p in found]
 
+    @strawberry.field(description="The communities of a run (default: the newest), largest first by `orderBy`.")
+    async def communities(self, info: ApiInfo, run: str | None = None, min_size: int = 2, limit: int = 50,
+                          order_by: ct.CommunityOrder = ct.CommunityOrder.SIZE) -> list[ct.Community]:
+        found = await call(info, community_queries.communities, run, min_size=min_size, limit=limit,
+                           order_by=order_by.value)
+        return [ct.to_community(c) for c in found]
+
+    @strawberry.field(description="One community by id (`<run>:<number>`); NOT_FOUND when absent.")
+    async def community(self, info: ApiInfo, id: strawberry.ID) -> ct.Community:
+        return ct.to_community(await call(info, community_queries.community_summary, id))
+
+    @strawberry.field(description="Stored community runs, newest first.")
+    async def community_runs(self, info: ApiInfo) -> list[ct.CommunityRun]:
+        return [ct.to_run(r) for r in await call(info, community_queries.list_runs)]
+
+    @strawberry.field(description="Which communities grew, shrank, merged, split, appeared or vanished "
+                                  "between two runs (members matched by Jaccard index).")
+    async def community_changes(self, info: ApiInfo, before: str, after: str,
+                                threshold: float = 0.3) -> list[ct.CommunityChange]:
+        changes = await call(info, community_queries.compare_runs, before, after, threshold=threshold)
+        return [ct.to_change(c) for c in changes]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Find communities now (a new run, kept beside earlier ones); arguments "
+                                     "left out take the GRACEGRAPH_COMMUNITY_* settings.")
+    async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
+                              resolution: float | None = None, seed: int | None = None,
+                              engine: str | None = None, min_size: int | None = None) -> ct.CommunityRun:
+        settings = info.context.settings
+        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
+        graph = replace(info.context.graph, timeout_s=settings.community_timeout_s)
+        return ct.to_run(await asyncio.to_thread(community_queries.run_communities, graph, options))
+
+    @strawberry.mutation(description="Delete a run with its communities and memberships; returns how many "
+                                     "communities went. Nothing else is touched.")
+    async def delete_community_run(self, info: ApiInfo, run: str) -> int:
+        return await call(info, community_queries.delete_run, run)
+
 
 def priority_weights(settings: Settings) -> Weights:
     """The weights this deployment chose (`GRACEGRAPH_PRIORITY_*`); an unknown part is BAD_INPUT."""
@@ -125,9 +168,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [*bounds(settings), ErrorCodes]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return GraceSchema(query=Query, extensions=extensions)
+    return GraceSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def schema_sdl() -> str:
     """The schema as SDL text, as `gracegraph schema export` writes it (bounds do not change it)."""
-    return print_schema(GraceSchema(query=Query)) + "\n"
+    return print_schema(GraceSchema(query=Query, mutation=Mutation)) + "\n"
