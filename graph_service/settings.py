@@ -43,10 +43,18 @@ class Settings(BaseSettings):
     introspection: bool = True
     log_level: str = "INFO"
 
+    audit_log: Path | None = None
+    chromium: Path = Path("/usr/bin/chromium")
+
     @property
     def uses_local_neo4j(self) -> bool:
         """True when no external server was named, so commands start our own."""
         return not self.neo4j_uri
+
+    @property
+    def audit_path(self) -> Path:
+        """The audit log's file: `audit_log` when set, else `audit.jsonl` under `home`."""
+        return self.audit_log or self.home / "audit.jsonl"
 
     @property
     def bolt_uri(self) -> str:
