@@ -28,6 +28,7 @@ class Label(StrEnum):
     AGENCY = "Agency"
     LOCATION = "Location"
     HASHSET = "HashSet"
+    CHART = "Chart"  # a saved link chart of a case (queries/charts.py), versioned
 
 
 class Rel(StrEnum):
@@ -48,6 +49,8 @@ class Rel(StrEnum):
     MEMBER_OF = "MEMBER_OF"
     ASSOCIATED_WITH = "ASSOCIATED_WITH"
     RELATED_TO = "RELATED_TO"
+    FILED_IN = "FILED_IN"  # (Chart)-[:FILED_IN]->(Case)
+    REVISES = "REVISES"  # (Chart version n)-[:REVISES]->(Chart version n-1)
 
 
 L = Label
@@ -71,6 +74,8 @@ ENDPOINTS: dict[Rel, tuple[frozenset[Label], frozenset[Label]]] = {
     Rel.MEMBER_OF: (frozenset({L.ACCOUNT, L.IDENTITY}), frozenset()),
     Rel.ASSOCIATED_WITH: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
     Rel.RELATED_TO: (frozenset({L.REPORT}), frozenset({L.REPORT})),
+    Rel.FILED_IN: (frozenset({L.CHART}), frozenset({L.CASE})),
+    Rel.REVISES: (frozenset({L.CHART}), frozenset({L.CHART})),
 }
 
 #: Labels the loaders write (Identity, Community and the like are made by analysis, not loaded).
