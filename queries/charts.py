@@ -87,6 +87,7 @@ class ChartGraph:
     nodes: list[Entity]
     edges: list[GraphEdge]
     missing: list[str]  # ids kept on the chart that the graph no longer has
+    reports: list[Entity] = field(default_factory=list)  # the source reports of `edges`, by key
 
 
 # -- input ----------------------------------------------------------------------------------------
@@ -247,9 +248,9 @@ def list_charts(ctx: GraphContext, case: str) -> list[SavedChart]:
 
 
 def chart_graph(ctx: GraphContext, chart: SavedChart) -> ChartGraph:
-    """The chart's drawn entities (in the chart's order) and every relationship among them, with
-    their sources, as the graph has them now. The time range is not applied here: what it hides
-    is for the renderer to decide (`ui/exports/model.py`), so the evidence is all at hand."""
+    """The chart's drawn entities (in the chart's order), every relationship among them with its
+    sources, and those source reports themselves, as the graph has them now. The time range is not
+    applied here: what it hides is for the renderer to decide (`ui/exports/model.py`)."""
     ids = [n.id for n in chart.state.drawn()]
     found = fetch_nodes(ctx, ids)
     missing = [value for value in ids if value not in found]
@@ -258,5 +259,7 @@ def chart_graph(ctx: GraphContext, chart: SavedChart) -> ChartGraph:
     if present:
         [row] = ctx.read(_EDGES_AMONG, eids=[found[value]["eid"] for value in present])
         edges = sorted((to_edge(e) for e in row["edges"]), key=lambda e: e.id)
+    keys = sorted({key for edge in edges for key in edge.sources})
+    reports = fetch_nodes(ctx, [f"{Label.REPORT.value}:{key}" for key in keys])
     return ChartGraph(chart=chart, nodes=[to_entity(found[value]) for value in present], edges=edges,
-                      missing=missing)
+                      missing=missing, reports=[to_entity(reports[k]) for k in sorted(reports)])
