@@ -247,11 +247,12 @@ def list_charts(ctx: GraphContext, case: str) -> list[SavedChart]:
     return [_chart(row) for row in ctx.read(_OF_CASE, case=_text("case", case, 200))]
 
 
-def chart_graph(ctx: GraphContext, chart: SavedChart) -> ChartGraph:
+def chart_graph(ctx: GraphContext, chart: SavedChart, *, kept: bool = False) -> ChartGraph:
     """The chart's drawn entities (in the chart's order), every relationship among them with its
     sources, and those source reports themselves, as the graph has them now. The time range is not
-    applied here: what it hides is for the renderer to decide (`ui/exports/model.py`)."""
-    ids = [n.id for n in chart.state.drawn()]
+    applied here: what it hides is for the renderer to decide (`ui/exports/model.py`). With `kept`,
+    every entity kept on the chart, hidden ones too (what the viewer needs to reopen it)."""
+    ids = [n.id for n in (chart.state.nodes if kept else chart.state.drawn())]
     found = fetch_nodes(ctx, ids)
     missing = [value for value in ids if value not in found]
     present = [value for value in ids if value in found]
