@@ -27,12 +27,14 @@ from starlette.staticfiles import StaticFiles
 
 import ui
 from graph_service import graphiql
+from graph_service.audit import AuditLog
 from graph_service.database import open_driver
 from graph_service.graphql import build_schema
 from graph_service.graphql.router import GraphRouter
 from graph_service.logging import RequestLog, configure_logging
 from graph_service.settings import Settings, get_settings
 from queries.context import GraphContext
+from ui.exports import RenderOptions
 
 log = logging.getLogger("gracegraph.app")
 
@@ -63,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="gracegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(RequestLog)
 
+    app.state.audit = AuditLog(settings.audit_path)  # every export (and, with auth, every query) lands here
+    app.state.render_options = RenderOptions(chromium=settings.chromium)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     ide = (lambda: graphiql.page(VENDOR)) if settings.graphiql else None
     app.include_router(GraphRouter(build_schema(settings), ide), prefix="/graphql")

@@ -56,11 +56,18 @@ class Settings(BaseSettings):
     community_max_degree: int = 50
     community_excluded_ip_kinds: list[str] = ["cgnat", "private"]
     community_timeout_s: float = 900.0
+    audit_log: Path | None = None
+    chromium: Path = Path("/usr/bin/chromium")
 
     @property
     def uses_local_neo4j(self) -> bool:
         """True when no external server was named, so commands start our own."""
         return not self.neo4j_uri
+
+    @property
+    def audit_path(self) -> Path:
+        """The audit log's file: `audit_log` when set, else `audit.jsonl` under `home`."""
+        return self.audit_log or self.home / "audit.jsonl"
 
     @property
     def bolt_uri(self) -> str:

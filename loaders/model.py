@@ -30,6 +30,7 @@ class Label(StrEnum):
     HASHSET = "HashSet"
     COMMUNITY = "Community"
     COMMUNITY_RUN = "CommunityRun"
+    CHART = "Chart"  # a saved link chart of a case (queries/charts.py), versioned
 
 
 class Rel(StrEnum):
@@ -50,6 +51,8 @@ class Rel(StrEnum):
     MEMBER_OF = "MEMBER_OF"
     ASSOCIATED_WITH = "ASSOCIATED_WITH"
     RELATED_TO = "RELATED_TO"
+    FILED_IN = "FILED_IN"  # (Chart)-[:FILED_IN]->(Case)
+    REVISES = "REVISES"  # (Chart version n)-[:REVISES]->(Chart version n-1)
 
 
 L = Label
@@ -73,6 +76,8 @@ ENDPOINTS: dict[Rel, tuple[frozenset[Label], frozenset[Label]]] = {
     Rel.MEMBER_OF: (frozenset({L.ACCOUNT, L.IDENTITY}), frozenset({L.COMMUNITY})),
     Rel.ASSOCIATED_WITH: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
     Rel.RELATED_TO: (frozenset({L.REPORT}), frozenset({L.REPORT})),
+    Rel.FILED_IN: (frozenset({L.CHART}), frozenset({L.CASE})),
+    Rel.REVISES: (frozenset({L.CHART}), frozenset({L.CHART})),
 }
 
 #: Labels the loaders write (Identity, Community and the like are made by analysis, not loaded).

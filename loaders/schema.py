@@ -51,7 +51,13 @@ def _v3() -> list[str]:
             "CREATE INDEX Community_run IF NOT EXISTS FOR (n:Community) ON (n.run)"]
 
 
-MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()), (3, _v3()))
+def _v4() -> list[str]:
+    """Saved charts: one node per version, keyed `<case>/<name>@<version>`, found by series."""
+    return [cypher(_UNIQUE_KEY, label=Label.CHART),
+            "CREATE INDEX Chart_series IF NOT EXISTS FOR (n:Chart) ON (n.series)"]
+
+
+MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()), (3, _v3()), (4, _v4()))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 _READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"

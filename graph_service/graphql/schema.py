@@ -16,6 +16,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection
 from strawberry.printer import print_schema
+from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
 from graph_service.graphql import community_types as ct
@@ -24,13 +25,14 @@ from graph_service.graphql.bounds import bounds
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
 from graph_service.settings import Settings
+from queries import charts, link_analysis, prioritisation
 from queries import communities as community_queries
-from queries import link_analysis, prioritisation
 from queries import trends as trend_analysis
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound
 from queries.prioritisation import Weights
 from queries.results import parse_entity_id
+from ui.exports import export_format
 
 R = TypeVar("R")
 ApiInfo = Info[ApiContext, None]
@@ -156,6 +158,37 @@ class Mutation:
 def priority_weights(settings: Settings) -> Weights:
     """The weights this deployment chose (`GRACEGRAPH_PRIORITY_*`); an unknown part is BAD_INPUT."""
     return Weights.of(settings.priority_weights, settings.priority_recency_half_life_days)
+
+    # -- saved charts and their exports (issue 9) -------------------------------------------------
+
+    @strawberry.field(description="One saved chart by id, `<case>/<name>@<version>` (no `@<version>`: the latest).")
+    async def chart(self, info: ApiInfo, id: strawberry.ID) -> t.Chart:
+        return t.to_chart(await call(info, charts.get_chart, id))
+
+    @strawberry.field(description="The latest version of every chart saved in a case, by name.")
+    async def charts(self, info: ApiInfo, case: str) -> list[t.Chart]:
+        return [t.to_chart(c) for c in await call(info, charts.list_charts, case)]
+
+    @strawberry.field(description="A saved chart as a file (html, png, svg, graphml, gexf, anx, ftm, pdf), its "
+                                  "entities and links fetched afresh; written to the audit log. `actor` and "
+                                  "`agency` name who exports until the API has its own users.")
+    async def export_chart(self, info: ApiInfo, chart_id: strawberry.ID, format: str, actor: str | None = None,
+                           agency: str | None = None) -> t.ChartExport:
+        request = info.context.request
+        assert request is not None  # always set for HTTP requests, the only way in
+        state = request.app.state
+        result = await call(info, export_chart, chart_id, format, audit=state.audit, actor=actor, agency=agency,
+                            options=state.render_options)
+        return t.to_chart_export(result, export_format(format).binary)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Save the viewer's chart as the next version of chart `name` of `case` "
+                                     "(the case is made if new); earlier versions stay as they were.")
+    async def save_chart(self, info: ApiInfo, case: str, name: str, state: JSON,
+                         author: str | None = None) -> t.Chart:
+        return t.to_chart(await call(info, charts.save_chart, case, name, state, author=author))
 
 
 class GraceSchema(strawberry.Schema):

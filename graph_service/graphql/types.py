@@ -7,6 +7,8 @@ so that a page of events costs one lookup however many entities it names.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from datetime import datetime
 from enum import Enum
 
@@ -15,7 +17,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_service.graphql.context import ApiContext
-from queries import prioritisation, results, trends
+from queries import charts, prioritisation, results, trends
+from ui.exports.service import ExportResult as ChartExportResult
 
 
 @strawberry.enum(description="The length of one period of `trends`.")
@@ -245,3 +248,58 @@ def to_priority(found: prioritisation.Priority) -> Priority:
                        evidence=list(p.evidence)) for p in found.parts]
     return Priority(id=strawberry.ID(found.id), kind=found.kind, key=found.key, label=found.label,
                     score=found.score, parts=parts)
+# -- saved charts and their exports (issue 9) ---------------------------------------------------
+
+@strawberry.type(description="Entities kept on a saved chart, the links among them (fresh from the graph) "
+                             "and the ids the graph no longer has.")
+class ChartGraph:
+    nodes: list[Entity]
+    edges: list[Edge]
+    missing: list[strawberry.ID]
+
+
+@strawberry.type(description="One version of a saved link chart of a case.")
+class Chart:
+    id: strawberry.ID = strawberry.field(description="`<case>/<name>@<version>`.")
+    series: str = strawberry.field(description="`<case>/<name>`: every version of this chart (the latest when asked).")
+    name: str
+    case: str
+    version: int
+    saved_at: datetime
+    author: str | None
+    state: JSON = strawberry.field(description="The viewer's chart: nodes (id, x, y, pinned, hidden), hiddenKinds, "
+                                               "since, until.")
+    saved: strawberry.Private[charts.SavedChart]
+
+    @strawberry.field(description="The chart's entities and links as the graph has them now; with `kept`, "
+                                  "hidden entities too (to reopen it), else only those drawn.")
+    async def graph(self, info: Info[ApiContext, None], kept: bool = False) -> ChartGraph:
+        found = await asyncio.to_thread(charts.chart_graph, info.context.graph, self.saved, kept=kept)
+        return ChartGraph(nodes=[to_entity(n) for n in found.nodes], edges=[to_edge(e) for e in found.edges],
+                          missing=[strawberry.ID(m) for m in found.missing])
+
+
+@strawberry.type(description="An exported chart file: text as is, binary formats (png, pdf) in base64.")
+class ChartExport:
+    chart_id: strawberry.ID
+    format: str
+    filename: str
+    media_type: str
+    encoding: str = strawberry.field(description="`utf-8` (content is the file's text) or `base64`.")
+    content: str
+    size: int = strawberry.field(description="Bytes in the file.")
+    sha256: str = strawberry.field(description="SHA-256 of the file, as written to the audit log.")
+    counts: JSON = strawberry.field(description="Entities, links and source reports exported.")
+
+
+def to_chart(chart: charts.SavedChart) -> Chart:
+    return Chart(id=strawberry.ID(chart.id), series=chart.series, name=chart.name, case=chart.case,
+                 version=chart.version, saved_at=datetime.fromisoformat(chart.saved_at), author=chart.author,
+                 state=JSON(chart.state.as_json()), saved=chart)
+
+
+def to_chart_export(result: ChartExportResult, binary: bool) -> ChartExport:
+    content = base64.b64encode(result.content).decode("ascii") if binary else result.content.decode("utf-8")
+    return ChartExport(chart_id=strawberry.ID(result.chart_id), format=result.format, filename=result.filename,
+                       media_type=result.media_type, encoding="base64" if binary else "utf-8", content=content,
+                       size=len(result.content), sha256=result.sha256, counts=JSON(result.counts))
