@@ -33,6 +33,7 @@ from queries.errors import BadInput, NotFound
 from queries.prioritisation import Weights
 from queries.results import parse_entity_id
 from ui.exports import export_format
+from ui.exports.service import export_chart
 
 R = TypeVar("R")
 ApiInfo = Info[ApiContext, None]
@@ -136,29 +137,6 @@ class Query:
         changes = await call(info, community_queries.compare_runs, before, after, threshold=threshold)
         return [ct.to_change(c) for c in changes]
 
-
-@strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Find communities now (a new run, kept beside earlier ones); arguments "
-                                     "left out take the GRACEGRAPH_COMMUNITY_* settings.")
-    async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
-                              resolution: float | None = None, seed: int | None = None,
-                              engine: str | None = None, min_size: int | None = None) -> ct.CommunityRun:
-        settings = info.context.settings
-        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
-        graph = replace(info.context.graph, timeout_s=settings.community_timeout_s)
-        return ct.to_run(await asyncio.to_thread(community_queries.run_communities, graph, options))
-
-    @strawberry.mutation(description="Delete a run with its communities and memberships; returns how many "
-                                     "communities went. Nothing else is touched.")
-    async def delete_community_run(self, info: ApiInfo, run: str) -> int:
-        return await call(info, community_queries.delete_run, run)
-
-
-def priority_weights(settings: Settings) -> Weights:
-    """The weights this deployment chose (`GRACEGRAPH_PRIORITY_*`); an unknown part is BAD_INPUT."""
-    return Weights.of(settings.priority_weights, settings.priority_recency_half_life_days)
-
     # -- saved charts and their exports (issue 9) -------------------------------------------------
 
     @strawberry.field(description="One saved chart by id, `<case>/<name>@<version>` (no `@<version>`: the latest).")
@@ -184,11 +162,31 @@ def priority_weights(settings: Settings) -> Weights:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Find communities now (a new run, kept beside earlier ones); arguments "
+                                     "left out take the GRACEGRAPH_COMMUNITY_* settings.")
+    async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
+                              resolution: float | None = None, seed: int | None = None,
+                              engine: str | None = None, min_size: int | None = None) -> ct.CommunityRun:
+        settings = info.context.settings
+        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
+        graph = replace(info.context.graph, timeout_s=settings.community_timeout_s)
+        return ct.to_run(await asyncio.to_thread(community_queries.run_communities, graph, options))
+
+    @strawberry.mutation(description="Delete a run with its communities and memberships; returns how many "
+                                     "communities went. Nothing else is touched.")
+    async def delete_community_run(self, info: ApiInfo, run: str) -> int:
+        return await call(info, community_queries.delete_run, run)
+
     @strawberry.mutation(description="Save the viewer's chart as the next version of chart `name` of `case` "
                                      "(the case is made if new); earlier versions stay as they were.")
     async def save_chart(self, info: ApiInfo, case: str, name: str, state: JSON,
                          author: str | None = None) -> t.Chart:
         return t.to_chart(await call(info, charts.save_chart, case, name, state, author=author))
+
+
+def priority_weights(settings: Settings) -> Weights:
+    """The weights this deployment chose (`GRACEGRAPH_PRIORITY_*`); an unknown part is BAD_INPUT."""
+    return Weights.of(settings.priority_weights, settings.priority_recency_half_life_days)
 
 
 class GraceSchema(strawberry.Schema):
