@@ -45,7 +45,13 @@ def _v2() -> list[str]:
             + properties + "] OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-folding'}}"]
 
 
-MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()))
+def _v3() -> list[str]:
+    """Entity resolution: runs are looked up by id, proposals by status (the review queue)."""
+    return [cypher(_UNIQUE_KEY, label=Label.RESOLUTION_RUN),
+            "CREATE INDEX SAME_AS_status IF NOT EXISTS FOR ()-[r:SAME_AS]-() ON (r.status)"]
+
+
+MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()), (3, _v3()))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 _READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"

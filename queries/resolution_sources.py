@@ -84,7 +84,7 @@ def account_record(row: dict[str, Any]) -> SourceRecord:
         # An address without times still counts as shared (any time), never as within the window.
         record.ips.extend((use["v"], float(at)) for at in (use["t"] or [float("nan")]))
         record.sources.setdefault(f"ip:{use['v']}", []).extend(use.get("s") or [])
-    record.associated = [entity_id(Label.ACCOUNT, key) for key in row["associated"]]
+    record.associated = [entity_id(Label.ACCOUNT, key) for key in dict.fromkeys(row["associated"])]
     return record
 
 
@@ -120,8 +120,13 @@ def _epoch(at: datetime) -> float:
     return at.timestamp()
 
 
-def records_from_parsed(batches: Iterable[Records]) -> list[SourceRecord]:
-    """Fold parser output as the writer would (one node per key, every source kept) into records."""
+def records_from_parsed(batches: Iterable[Records], device_max_accounts: int | None = None,
+                        ip_max_accounts: int | None = None) -> list[SourceRecord]:
+    """Fold parser output as the writer would (one node per key, every source kept) into records.
+
+    With the limits given, devices and addresses used by more accounts are left out, as the graph
+    reader leaves them out.
+    """
     accounts: dict[str, SourceRecord] = {}
     persons: dict[str, dict[str, Any]] = {}
     uses: dict[str, set[str]] = {}
@@ -160,6 +165,17 @@ def records_from_parsed(batches: Iterable[Records]) -> list[SourceRecord]:
                 ip_uses.append((owner, edge.end[1], list(edge.times), list(edge.sources)))
             elif edge.type is Rel.ASSOCIATED_WITH:
                 associated.append((owner, edge.end[1]))
+    if device_max_accounts is not None:
+        users: dict[str, set[str]] = {}
+        for label, owner, field, value, _ in contacts:
+            if field == "devices" and label is Label.ACCOUNT:
+                users.setdefault(value, set()).add(owner)
+        contacts = [c for c in contacts if c[2] != "devices" or len(users.get(c[3], ())) <= device_max_accounts]
+    if ip_max_accounts is not None:
+        ip_users: dict[str, set[str]] = {}
+        for owner, ip, _, _ in ip_uses:
+            ip_users.setdefault(ip, set()).add(owner)
+        ip_uses = [u for u in ip_uses if len(ip_users[u[1]]) <= ip_max_accounts]
     return _assemble(accounts, persons, uses, canonical, ip_kind, contacts, ip_uses, associated)
 
 
@@ -195,9 +211,11 @@ def _assemble(accounts: dict[str, SourceRecord], persons: dict[str, dict[str, An
         # An address without times still counts as shared (any time), never as within the window.
         user.ips.extend([(ip, _epoch(t)) for t in times] or [(ip, float("nan"))])
         user.sources.setdefault(f"ip:{ip}", []).extend(sources)
-    for a, b in associated:
+    for a, b in associated:  # a tie in either direction, as the graph reader sees it
         if a in accounts and b in accounts:
-            accounts[a].associated.append(entity_id(Label.ACCOUNT, b))
+            for one, other in ((a, b), (b, a)):
+                if entity_id(Label.ACCOUNT, other) not in accounts[one].associated:
+                    accounts[one].associated.append(entity_id(Label.ACCOUNT, other))
     for record in [*accounts.values(), *lone.values()]:
         record.ips = sorted(set(record.ips), key=lambda use: (use[0], -1.0 if use[1] != use[1] else use[1]))
         record.sources = {k: sorted(set(v)) for k, v in record.sources.items()}
