@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # FastAPI's /docs and /redoc pages load their scripts from a CDN: off, like the OpenAPI file
     # that only they would read. GraphiQL documents the API.
     app = FastAPI(title="gracegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
     app.add_middleware(RequestLog)
 
     app.add_api_route("/healthz", healthz, methods=["GET"])

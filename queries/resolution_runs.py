@@ -50,6 +50,17 @@ class RunSummary:
     counts: dict[str, Any]
 
 
+def check_params(params: ResolutionParams) -> ResolutionParams:
+    """Refuse parameters no run can use, naming the one at fault."""
+    if not 0.0 < params.threshold < 1.0 or not 0.0 < params.auto_accept < 1.0:
+        raise BadInput("threshold and autoAccept are probabilities strictly between 0 and 1")
+    if params.auto_accept < params.threshold:
+        raise BadInput("autoAccept must be at least the proposal threshold")
+    if min(params.max_block, params.device_max_accounts, params.ip_max_accounts) < 2:
+        raise BadInput("block and supernode limits must be at least 2")
+    return params
+
+
 def new_run_id() -> str:
     return f"res-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
 
@@ -122,6 +133,7 @@ SET r += $props
 
 def run_resolution(ctx: GraphContext, params: ResolutionParams, by: str | None = None) -> RunSummary:
     """One run over the whole graph (see the module docstring); returns what it recorded."""
+    check_params(params)
     run = new_run_id()
     started = datetime.now(UTC)
     began = time.perf_counter()

@@ -21,6 +21,7 @@ from graph_service.graphql import types as t
 from graph_service.graphql.bounds import bounds
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
+from graph_service.graphql.resolution import ResolutionMutation, ResolutionQuery
 from graph_service.settings import Settings
 from queries import link_analysis
 from queries.context import GraphContext
@@ -37,7 +38,7 @@ async def call(info: ApiInfo, query: Callable[..., R], *args: Any, **kwargs: Any
 
 
 @strawberry.type
-class Query:
+class Query(ResolutionQuery):
     @strawberry.field(description="Entities whose key, name or label matches `text`, best first.")
     async def search(self, info: ApiInfo, text: str, kinds: list[str] | None = None,
                      limit: int = 20) -> list[t.SearchHit]:
@@ -92,6 +93,11 @@ class Query:
         return t.to_case_view(await call(info, link_analysis.case, key, first=first, after=after))
 
 
+@strawberry.type
+class Mutation(ResolutionMutation):
+    pass
+
+
 class GraceSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         log_errors(errors)
@@ -101,9 +107,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [*bounds(settings), ErrorCodes]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return GraceSchema(query=Query, extensions=extensions)
+    return GraceSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def schema_sdl() -> str:
     """The schema as SDL text, as `gracegraph schema export` writes it (bounds do not change it)."""
-    return print_schema(GraceSchema(query=Query)) + "\n"
+    return print_schema(GraceSchema(query=Query, mutation=Mutation)) + "\n"
