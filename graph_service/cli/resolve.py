@@ -61,5 +61,5 @@ def resolve(
     for name in SHOWN:
         table.add_row(name, str(summary.counts.get(name, "")))
     out.print(table)
-    out.print(f"run {summary.run}: review the proposals at /review.html (gracegraph serve); "
+    out.print(f"run {summary.run}: review the proposals at /review (gracegraph serve); "
               f"undo with gracegraph resolve --rollback {summary.run}")
