@@ -67,8 +67,12 @@ def _add_person(record: SourceRecord, person: dict[str, Any]) -> None:
     record.persons.append((person.get("first"), person.get("last"), person.get("name")))
     if person.get("dob"):
         record.dobs.append(person["dob"])
-    if person.get("address"):
-        record.addresses.append(person["address"])
+    address = person.get("address") or person.get("street")
+    if address:
+        record.addresses.append(address)
+    for name, field in (("city", "cities"), ("postcode", "postcodes"), ("national_id", "national_ids")):
+        if person.get(name):
+            getattr(record, field).append(str(person[name]))
     record.sources.setdefault("person", []).extend(person.get("sources") or [])
 
 
@@ -188,7 +192,9 @@ def _assemble(accounts: dict[str, SourceRecord], persons: dict[str, dict[str, An
     for key, person in sorted(persons.items()):
         row = {"first": person.get("first_name"), "last": person.get("last_name"), "name": person.get("name"),
                "dob": str(person["date_of_birth"]) if person.get("date_of_birth") else None,
-               "address": person.get("address"), "sources": person["sources"]}
+               "address": person.get("address"), "street": person.get("street"), "city": person.get("city"),
+               "postcode": person.get("postcode"), "national_id": person.get("national_id"),
+               "sources": person["sources"]}
         owners = [accounts[k] for k in sorted(uses.get(key, ())) if k in accounts]
         if not owners:
             owners = [lone.setdefault(key, SourceRecord(entity_id(Label.PERSON, key), Label.PERSON.value))]

@@ -170,7 +170,7 @@ def expectation_maximisation(gamma: np.ndarray, level_counts: list[int], m0: lis
 
     Both m and u are re-estimated over the candidates (u here describes non-matches among the
     candidates, which blocking made alike; scoring uses the u of random pairs instead). Stops
-    when an iteration improves the log-likelihood by less than `tolerance` of its size.
+    when an iteration improves the log-likelihood by less than `tolerance` of its size (or 0.001).
     """
     rows, counts, _ = patterns(gamma)
     m = [x.copy() for x in m0]
@@ -184,7 +184,7 @@ def expectation_maximisation(gamma: np.ndarray, level_counts: list[int], m0: lis
     for iteration in range(1, max_iterations + 1):
         log_m, log_u = _log_classes(rows, m, u, share)
         likelihood = float((counts * np.logaddexp(log_m, log_u)).sum())
-        if likelihood - previous < tolerance * abs(likelihood):
+        if likelihood - previous < max(tolerance * abs(likelihood), 1e-3):
             return EmResult(m, u, share, iteration - 1, True, history)
         previous = likelihood
         history.append(likelihood)
