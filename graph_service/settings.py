@@ -58,6 +58,22 @@ class Settings(BaseSettings):
     community_timeout_s: float = 900.0
     audit_log: Path | None = None
     chromium: Path = Path("/usr/bin/chromium")
+    # Entity resolution (queries/resolution.py; docs/resolution.md explains each one).
+    resolution_threshold: float = 0.9
+    resolution_auto_accept: float = 0.999
+    resolution_allow_auto_accept: bool = False
+    resolution_max_block: int = 100
+    resolution_device_max_accounts: int = 10
+    resolution_ip_max_accounts: int = 20
+    resolution_ip_window_s: float = 3600.0
+    resolution_weight_email: float = 8.0
+    resolution_weight_phone: float = 7.0
+    resolution_weight_device: float = 5.0
+    resolution_weight_provider: float = 7.0
+    resolution_use_em: bool = True
+    resolution_u_sample: int = 300_000
+    resolution_seed: int = 0
+    resolution_workers: int = 1
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -24,6 +24,7 @@ class Label(StrEnum):
     FILE = "File"
     PERSON = "Person"
     IDENTITY = "Identity"
+    RESOLUTION_RUN = "ResolutionRun"
     CASE = "Case"
     AGENCY = "Agency"
     LOCATION = "Location"
@@ -72,7 +73,7 @@ ENDPOINTS: dict[Rel, tuple[frozenset[Label], frozenset[Label]]] = {
     Rel.LOCATED_IN: (frozenset({L.IP, L.ACCOUNT, L.PERSON}), frozenset({L.LOCATION})),
     Rel.PART_OF: (frozenset({L.REPORT}), frozenset({L.CASE})),
     Rel.OWNED_BY: (frozenset({L.CASE}), frozenset({L.AGENCY})),
-    Rel.SAME_AS: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
+    Rel.SAME_AS: (frozenset({L.ACCOUNT, L.PERSON}), frozenset({L.ACCOUNT, L.PERSON})),
     Rel.MEMBER_OF: (frozenset({L.ACCOUNT, L.IDENTITY}), frozenset({L.COMMUNITY})),
     Rel.ASSOCIATED_WITH: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
     Rel.RELATED_TO: (frozenset({L.REPORT}), frozenset({L.REPORT})),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from graph_service.cli import audit, communities, db, demo, export, load, schema, serve, synth
+from graph_service.cli import audit, communities, db, demo, export, load, resolve, schema, serve, synth
 
 app = typer.Typer(help="gracegraph: investigate offender networks from referral metadata.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(db.app, name="db")
 app.add_typer(load.app, name="load")
 app.command("synth")(synth.synth)
+app.command("resolve")(resolve.resolve)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.add_typer(schema.app, name="schema")

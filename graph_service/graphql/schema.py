@@ -24,6 +24,7 @@ from graph_service.graphql import types as t
 from graph_service.graphql.bounds import bounds
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
+from graph_service.graphql.resolution import ResolutionMutation, ResolutionQuery
 from graph_service.settings import Settings
 from queries import charts, link_analysis, prioritisation
 from queries import communities as community_queries
@@ -45,7 +46,7 @@ async def call(info: ApiInfo, query: Callable[..., R], *args: Any, **kwargs: Any
 
 
 @strawberry.type
-class Query:
+class Query(ResolutionQuery):
     @strawberry.field(description="Entities whose key, name or label matches `text`, best first.")
     async def search(self, info: ApiInfo, text: str, kinds: list[str] | None = None,
                      limit: int = 20) -> list[t.SearchHit]:
@@ -161,7 +162,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ResolutionMutation):
     @strawberry.mutation(description="Find communities now (a new run, kept beside earlier ones); arguments "
                                      "left out take the GRACEGRAPH_COMMUNITY_* settings.")
     async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,

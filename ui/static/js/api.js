@@ -49,6 +49,9 @@ export async function graphql(operationName, query, variables) {
   // A bearer token, when the deployment uses them (DESIGN.md §7), lives for the browser session only.
   const token = sessionStorage.getItem('gracegraph.token');
   if (token) headers.Authorization = `Bearer ${token}`;
+  // Who judges, until the API knows its users (graph_service/graphql/resolution.py).
+  const reviewer = localStorage.getItem('gracegraph.reviewer');
+  if (reviewer) headers['X-Gracegraph-User'] = reviewer;
   let response;
   try {
     response = await fetch(ENDPOINT, {
