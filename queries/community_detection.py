@@ -13,6 +13,8 @@ first (ties: the one holding the lowest vertex first), so numbers are stable too
 
 from __future__ import annotations
 
+import random
+import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ from queries.errors import BadInput
 
 ALGORITHMS = ("leiden", "louvain", "components")
 QUALITIES = ("cpm", "modularity")
+_RANDOM = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +74,30 @@ def detect(graph: ig.Graph, method: Method) -> list[int]:
 
 
 def leiden(graph: ig.Graph, quality: str, resolution: float, seed: int) -> list[int]:
+    """igraph's Leiden (its C core), iterated until nothing changes, from a seeded generator.
+
+    igraph draws from one process-wide generator: it is set to a `Random(seed)` for the call, under a
+    lock so that two runs at once cannot share it, and given back afterwards.
+    """
+    weights = "weight" if "weight" in graph.edge_attributes() else None
+    with _RANDOM:
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            clustering = graph.community_leiden(objective_function="CPM" if quality == "cpm" else "modularity",
+                                                weights=weights, resolution=resolution, n_iterations=-1)
+        finally:
+            ig.set_random_number_generator(random)
+    return list(clustering.membership)
+
+
+def leidenalg_partition(graph: ig.Graph, quality: str, resolution: float, seed: int) -> list[int]:
+    """The same optimisation by the `leidenalg` package: a cross-check of `leiden` in the benchmark
+    (equal quality on the LFR graphs, many times slower: docs/benchmarks.md)."""
     kind = la.CPMVertexPartition if quality == "cpm" else la.RBConfigurationVertexPartition
     weights = "weight" if "weight" in graph.edge_attributes() else None
-    partition = la.find_partition(graph, kind, weights=weights, resolution_parameter=resolution,
-                                  seed=seed, n_iterations=-1)
-    return list(partition.membership)
+    partition = la.find_partition(graph, kind, weights=weights, resolution_parameter=resolution, seed=seed,
+                                  n_iterations=-1)
+    return canonical(list(partition.membership))
 
 
 def louvain(graph: ig.Graph, resolution: float, seed: int) -> list[int]:

@@ -1,7 +1,8 @@
 """The account graph community detection works on: accounts tied by what they share, by rarity.
 
 Two accounts are tied when they share a rare identifier: a file (held through a report that names
-the account and includes the file, or an upload), a device, a mailbox (emails with one `canonical`
+the account and includes the file, or an upload; a file in one report only, uploaded by one account,
+ties nothing that report's own tie does not), a device, a mailbox (emails with one `canonical`
 form: the provider's dots and `+tags` aside), a phone, one report naming
 both, a provider's ASSOCIATED_WITH, or an IP address used by both **within `window_s` seconds**
 (DESIGN.md §6: never merely because the address appears in both). Left out, and counted by reason
@@ -95,7 +96,7 @@ _REASON = """CASE WHEN coalesce(x.supernode, false) THEN 'supernode'
 # for addresses, times[i]: the epoch seconds at which holders[i] used it.
 SHARED_IDENTIFIERS = """
 CALL () {
-  MATCH (x:File) WHERE COUNT { (x)<-[:INCLUDES|SHARED]-() } >= 2
+  MATCH (x:File) WHERE COUNT { (x)<-[:INCLUDES]-() } >= 2 OR COUNT { (x)<-[:SHARED]-() } >= 2
   CALL (x) {
     MATCH (x)<-[:INCLUDES]-(:Report)-[:REPORTS]->(a:Account) RETURN a
     UNION
