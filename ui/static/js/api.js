@@ -92,3 +92,12 @@ export async function paths(from, to, maxHops = 4) {
 export async function report(key) {
   return (await graphql('Report', REPORT, { key })).report;
 }
+
+const IDENTITIES = `query Identities($ids: [ID!]) {
+  identities(ids: $ids, first: 100) { items { entity { id kind key label properties } members { id kind } } }
+}`;
+
+/** Resolved identities holding any of `ids` (accounts, persons). */
+export async function identities(ids) {
+  return (await graphql('Identities', IDENTITIES, { ids })).identities.items;
+}
