@@ -17,7 +17,7 @@ import numpy as np
 
 from loaders.model import Label
 from queries import cursors
-from queries.bounds import FIRST, check_range
+from queries.bounds import FIRST, LIMIT, check_ids, check_range
 from queries.context import GraphContext
 from queries.entities import node_map, to_entity
 from queries.resolution_clusters import components
@@ -170,6 +170,8 @@ def identities(ctx: GraphContext, first: int = 20, after: str | None = None,
     """Identities, largest first, each with the records and persons it includes (`ids`: only those
     holding one of these records). Items are (identity Entity, member Entities)."""
     check_range("first", first, FIRST)
+    if ids is not None:
+        ids = check_ids(ids, least=0, most=LIMIT[1])
     offset = cursors.decode(after)
     rows = ctx.read(IDENTITIES_PAGE, ids=ids, offset=offset, limit=first + 1)
     items: list[tuple[Entity, list[Entity]]] = [

@@ -20,7 +20,7 @@ from queries.context import GraphContext
 from queries.resolution import ResolutionParams
 from queries.resolution_judgements import get_link
 from queries.resolution_runs import run_resolution
-from tests.browser import Traffic, fenced_page, screenshot, serving
+from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +113,25 @@ def test_unsure_pairs_come_back_in_their_own_queue(review: tuple[Page, Traffic])
     page.select_option("#min-score", "0.999")
     idle(page)
     assert page.locator("#pair").is_visible() or page.locator("#empty").is_visible()
+
+
+def test_confirmed_identities_are_ringed_on_the_chart(base_url: str, ctx: GraphContext) -> None:
+    """After a confirmation (the test above), drawing one of its accounts rings both as one identity."""
+    confirmed = ctx.read("MATCH (a:Account)-[r:SAME_AS {status: 'confirmed'}]->(b:Account) "
+                         "RETURN a.key AS a, b.key AS b LIMIT 1")
+    assert confirmed, "the review test confirms a pair first"
+    a, b = (f"Account:{confirmed[0][k]}" for k in ("a", "b"))
+    with fenced_page(base_url) as (page, traffic):
+        page.goto("/")
+        wait_ready(page)
+        page.fill("#search", confirmed[0]["a"])
+        page.locator(f'#search-results li[data-id="{a}"]').click()
+        wait_ready(page)
+        if not page.evaluate("id => Boolean(window.gracegraph.nodes.get(id))", b):
+            page.fill("#search", confirmed[0]["b"])
+            page.locator(f'#search-results li[data-id="{b}"]').click()
+            wait_ready(page)
+        rings = page.evaluate("() => window.gracegraph.identities.map(i => i.members)")
+        assert any(a in members and b in members for members in rings), rings
+        screenshot(page, "identities.png")
+        assert traffic.outside() == [] and traffic.console_errors == [] and traffic.page_errors == []

@@ -146,6 +146,24 @@ class App {
     else this.status(...message);
     if (select && focusId && this.view.has(focusId)) this.select([focusId], { focus: !first });
     this.refresh();
+    this.loadIdentities();
+  }
+
+  /** Ring the accounts that entity resolution has joined into one identity (confirmed links). */
+  async loadIdentities() {
+    const ids = this.view.nodes.getIds().filter((id) => id.startsWith('Account:') || id.startsWith('Person:'));
+    if (!ids.length) {
+      this.view.setIdentities([]);
+      return;
+    }
+    this.requests += 1;
+    try {
+      this.view.setIdentities(await api.identities(ids.slice(0, 2000)));
+    } catch (err) {
+      this.fail('Finding identities', err);
+    } finally {
+      this.requests -= 1;
+    }
   }
 
   select(ids, { focus = false } = {}) {
@@ -352,5 +370,8 @@ window.gracegraph = {
   edges: app.view.edges,
   get ready() {
     return app.idle;
+  },
+  get identities() {
+    return app.view.identities;
   },
 };

@@ -113,3 +113,12 @@ const PRIORITIES = `query Priorities($limit: Int!) {
 export async function priorities(limit = 10) {
   return (await graphql('Priorities', PRIORITIES, { limit })).priorities;
 }
+
+const IDENTITIES = `query Identities($ids: [ID!]) {
+  identities(ids: $ids, first: 100) { items { entity { id kind key label properties } members { id kind } } }
+}`;
+
+/** Resolved identities holding any of `ids` (accounts, persons). */
+export async function identities(ids) {
+  return (await graphql('Identities', IDENTITIES, { ids })).identities.items;
+}

@@ -84,6 +84,47 @@ export class GraphView extends EventTarget {
     this.network.on('dragEnd', (p) => {
       if (p.nodes.length) this.pin(p.nodes, true); // an investigator who places a node means it to stay
     });
+    this.identities = []; // resolved identities with members on the chart: drawn as rings behind them
+    this.network.on('beforeDrawing', (ctx) => this._drawIdentities(ctx));
+  }
+
+  /** Identities from the API ({entity, members}); each is drawn around its members on the chart. */
+  setIdentities(list) {
+    this.identities = list.map((item) => ({
+      id: item.entity.id,
+      label: item.entity.properties.name || item.entity.label,
+      members: item.members.map((m) => m.id),
+    }));
+    this.network.redraw();
+  }
+
+  _drawIdentities(ctx) {
+    for (const identity of this.identities) {
+      const shown = identity.members.filter((id) => {
+        const node = this.nodes.get(id);
+        return node && !node.hidden;
+      });
+      if (shown.length < 2) continue;
+      const points = Object.values(this.network.getPositions(shown));
+      const cx = points.reduce((s, p) => s + p.x, 0) / points.length;
+      const cy = points.reduce((s, p) => s + p.y, 0) / points.length;
+      const r = Math.max(...points.map((p) => Math.hypot(p.x - cx, p.y - cy))) + 42;
+      ctx.save();
+      ctx.beginPath();
+      ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+      ctx.fillStyle = 'rgba(124, 58, 237, 0.07)';
+      ctx.fill();
+      ctx.setLineDash([8, 6]);
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = 'rgba(124, 58, 237, 0.55)';
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.font = `600 13px ${FONT}`;
+      ctx.fillStyle = '#6d28d9';
+      ctx.textAlign = 'center';
+      ctx.fillText(`Identity: ${identity.label} (${shown.length})`, cx, cy - r - 8);
+      ctx.restore();
+    }
   }
 
   _emit(type, detail = null) {
@@ -285,6 +326,7 @@ export class GraphView extends EventTarget {
     this.nodes.clear();
     this.edges.clear();
     for (const set of [this.pinned, this.userHidden, this.pathNodes, this.pathEdges]) set.clear();
+    this.identities = [];
     this.degree.clear();
     this._emit('changed');
   }
