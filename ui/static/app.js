@@ -3,6 +3,7 @@
 // being done, what came of it, or the server's error message and code.
 
 import * as api from './js/api.js';
+import { ChartDialog } from './js/charts.js';
 import { el, plural } from './js/format.js';
 import { GraphView } from './js/graph.js';
 import { Panel } from './js/panel.js';
@@ -54,6 +55,12 @@ class App {
       this.run('Ranking accounts', () => this.priorities.refresh()),
     ]).then(() => {
       if (this.idle) this.status('Ready.');
+    });
+    this.charts = new ChartDialog($('#chart-dialog'), {
+      run: (doing, work) => this.run(doing, work),
+      status: (text, level) => this.status(text, level),
+      state: () => this.view.chartState(),
+      restore: (chart) => this.restoreChart(chart),
     });
     this._wireChart();
     this._wireToolbar();
@@ -188,6 +195,16 @@ class App {
     this.status(since === null && until === null ? 'Time range cleared.' : 'Links outside the time range are hidden.');
   }
 
+  /** A saved chart replaces what is drawn, exactly as it was saved. */
+  restoreChart(chart) {
+    this.clearPaths();
+    this.view.restore(chart.state, chart.graph);
+    this.sidebar.showTimeRange(chart.state.since, chart.state.until);
+    this.truncated(null);
+    this.panel.showEmpty();
+    this.refresh();
+  }
+
   // ---- paths ---------------------------------------------------------------------------------
 
   findPaths(from, to) {
@@ -295,6 +312,9 @@ class App {
       this.view.unhideAll();
       this.status(`${plural(n, 'hidden node')} shown again.`);
     });
+    $('#btn-save-chart').addEventListener('click', () => this.charts.openSave());
+    $('#btn-open-chart').addEventListener('click', () => this.charts.openOpen());
+    $('#btn-export-chart').addEventListener('click', () => this.charts.openExport());
     $('#btn-export').addEventListener('click', () => {
       const link = el('a', { href: this.view.toPng(), download: 'gracegraph-chart.png' });
       link.click();
@@ -311,7 +331,7 @@ class App {
 
   _wireKeys() {
     document.addEventListener('keydown', (e) => {
-      if (e.target.closest('input, select, textarea')) return;
+      if (e.target.closest('input, select, textarea, dialog')) return;
       const selected = this.view.network.getSelectedNodes();
       if ((e.key === 'Delete' || e.key === 'Backspace') && selected.length) {
         e.preventDefault();

@@ -122,3 +122,42 @@ const IDENTITIES = `query Identities($ids: [ID!]) {
 export async function identities(ids) {
   return (await graphql('Identities', IDENTITIES, { ids })).identities.items;
 }
+
+// ---- saved charts (queries/charts.py) and their exports (ui/exports) ---------------------------
+
+const CHART = 'fragment ChartFields on Chart { id series name case version savedAt author state }';
+
+const SAVE_CHART = `mutation SaveChart($case: String!, $name: String!, $state: JSON!) {
+  saveChart(case: $case, name: $name, state: $state) { ...ChartFields }
+}
+${CHART}`;
+
+const CHARTS = `query Charts($case: String!) { charts(case: $case) { ...ChartFields } }
+${CHART}`;
+
+const OPEN_CHART = `query OpenChart($id: ID!) {
+  chart(id: $id) { ...ChartFields graph(kept: true) { nodes { ...EntityFields } edges { ...EdgeFields } missing } }
+}
+${CHART}
+${ENTITY}
+${EDGE}`;
+
+const EXPORT_CHART = `query ExportChart($id: ID!, $format: String!) {
+  exportChart(chartId: $id, format: $format) { filename mediaType encoding content size }
+}`;
+
+export async function saveChart(caseKey, name, state) {
+  return (await graphql('SaveChart', SAVE_CHART, { case: caseKey, name, state })).saveChart;
+}
+
+export async function charts(caseKey) {
+  return (await graphql('Charts', CHARTS, { case: caseKey })).charts;
+}
+
+export async function openChart(id) {
+  return (await graphql('OpenChart', OPEN_CHART, { id })).chart;
+}
+
+export async function exportChart(id, format) {
+  return (await graphql('ExportChart', EXPORT_CHART, { id, format })).exportChart;
+}

@@ -426,6 +426,42 @@ export class GraphView extends EventTarget {
     this.network.fit({ animation: { duration: 300 } });
   }
 
+  // ---- saved charts ----------------------------------------------------------------------------
+
+  /** The chart as it saves (queries/charts.py ChartState): every node kept with its position, pin
+   * and hidden flag, the kinds hidden by the legend, the time range as ISO text. */
+  chartState() {
+    const positions = this.network.getPositions();
+    const nodes = this.nodes.getIds().map((id) => {
+      // getPositions() leaves hidden nodes out; vis keeps their place in its body all the same.
+      const at = positions[id] || this.network.body.nodes[id] || this.nodes.get(id);
+      return { id, x: at.x, y: at.y, pinned: this.pinned.has(id), hidden: this.userHidden.has(id) };
+    });
+    const iso = (ms) => (ms === null ? null : new Date(ms).toISOString());
+    return { nodes, hiddenKinds: [...this.hiddenKinds], since: iso(this.since), until: iso(this.until) };
+  }
+
+  /** Replace the chart with a saved one: its entities at their saved places, pins, hidden nodes,
+   * hidden kinds and time range as they were. `graph` holds the entities and links, fresh. */
+  restore(state, graph) {
+    if (this.laying) this._layoutDone();
+    this.clear();
+    const placed = new Map(state.nodes.map((n) => [n.id, n]));
+    for (const n of state.nodes) if (n.hidden) this.userHidden.add(n.id);
+    this.hiddenKinds = new Set(state.hiddenKinds || []);
+    this.since = state.since ? Date.parse(state.since) : null;
+    this.until = state.until ? Date.parse(state.until) : null;
+    this.nodes.add(graph.nodes.filter((e) => placed.has(e.id)).map((e) => {
+      const n = placed.get(e.id);
+      return this._nodeItem(e, { x: n.x, y: n.y });
+    }));
+    this.edges.add(graph.edges.map((e) => this._edgeItem(e)));
+    this._updateDegrees(graph.edges);
+    this.pin(state.nodes.filter((n) => n.pinned && this.has(n.id)).map((n) => n.id), true);
+    this.applyFilters();
+    this.network.fit({ maxZoomLevel: 1.4 });
+  }
+
   /** The chart as a PNG on white, for a case file. */
   toPng() {
     const source = this.network.canvas.frame.canvas;

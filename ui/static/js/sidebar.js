@@ -48,6 +48,12 @@ export class Sidebar {
     this.applyTimeRange();
   }
 
+  /** Show a time range (ISO texts or null) in the date fields, as a reopened chart had it. */
+  showTimeRange(since, until) {
+    this.since.value = since ? since.slice(0, 10) : '';
+    this.until.value = until ? until.slice(0, 10) : '';
+  }
+
   expansion() {
     const { since, until } = this.timeRange();
     return {
