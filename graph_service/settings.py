@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     introspection: bool = True
     log_level: str = "INFO"
 
+    # Supernodes (queries/supernodes.py): addresses, devices and files too widely shared to be evidence.
+    supernode_min_degree: int = 50
+    supernode_spread_min_degree: int = 10
+    supernode_spread_min_providers: int = 5
+    supernode_spread_min_days: int = 180
+
+
     @property
     def uses_local_neo4j(self) -> bool:
         """True when no external server was named, so commands start our own."""
