@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     resolution_u_sample: int = 300_000
     resolution_seed: int = 0
     resolution_workers: int = 1
+    # Supernodes (queries/supernodes.py): addresses, devices and files too widely shared to be evidence.
+    supernode_min_degree: int = 50
+    supernode_spread_min_degree: int = 10
+    supernode_spread_min_providers: int = 5
+    supernode_spread_min_days: int = 180
+
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -53,10 +53,20 @@ class GraphEdge:
 
 
 @dataclass(slots=True)
+class Skipped:
+    """A supernode an analysis did not pass through or count (queries/supernodes.py)."""
+
+    id: str
+    reason: str  # provider | exit_list | cgnat | degree | spread
+    degree: int  # distinct accounts using it (a provider: reports it submitted)
+
+
+@dataclass(slots=True)
 class Subgraph:
     nodes: list[Entity] = field(default_factory=list)
     edges: list[GraphEdge] = field(default_factory=list)
     truncated: bool = False  # a limit cut the answer: say so rather than look complete
+    skipped: list[Skipped] = field(default_factory=list)  # hubs next to the answer, not expanded
 
 
 @dataclass(slots=True)
@@ -92,6 +102,7 @@ class PathSet:
     paths: list[Path] = field(default_factory=list)
     length: int | None = None  # hops of every path here; None when no path within the bound
     truncated: bool = False  # more shortest paths exist than were returned
+    skipped: list[Skipped] = field(default_factory=list)  # hubs the paths were not allowed through
 
 
 @dataclass(slots=True)

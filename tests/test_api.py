@@ -183,6 +183,18 @@ def test_shared_identifiers_name_holders_among_the_ids_asked(client: TestClient,
         assert item["sources"]
 
 
+def test_neighbourhood_and_paths_list_what_they_skipped(client: TestClient, truth: Truth) -> None:
+    start = account_id(truth.networks[0]["accounts"][0])
+    sub = data(client, "query($ids: [ID!]!) { neighbourhood(ids: $ids, depth: 2) { skipped { id reason degree } "
+                       "nodes { id } } }", ids=[start])["neighbourhood"]
+    providers = [s for s in sub["skipped"] if s["reason"] == "provider"]
+    assert providers and all(s["degree"] > 0 for s in providers)
+    assert not {s["id"] for s in sub["skipped"]} & {n["id"] for n in sub["nodes"]}
+    wide = data(client, "query($ids: [ID!]!) { neighbourhood(ids: $ids, depth: 2, includeSupernodes: true) "
+                        "{ skipped { id } nodes { id } } }", ids=[start])["neighbourhood"]
+    assert wide["skipped"] == [] and providers[0]["id"] in {n["id"] for n in wide["nodes"]}
+
+
 def test_timeline_pages_follow_the_cursor(client: TestClient, truth: Truth) -> None:
     start = account_id(truth.networks[0]["accounts"][0])
     query = ("query($id: ID!, $after: String) { timeline(id: $id, first: 2, after: $after) { "

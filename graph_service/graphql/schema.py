@@ -67,19 +67,23 @@ class Query(ResolutionQuery):
         raise BadInput("give either id, or both kind and key")
 
     @strawberry.field(description="The entities within `depth` hops of `ids`, optionally only of `kinds` "
-                                  "and seen between `since` and `until`.")
+                                  "and seen between `since` and `until`; providers and supernodes are "
+                                  "not expanded (listed in `skipped`) unless `includeSupernodes`.")
     async def neighbourhood(self, info: ApiInfo, ids: list[strawberry.ID], depth: int = 1,
                             kinds: list[str] | None = None, since: datetime | None = None,
-                            until: datetime | None = None, limit: int = 500) -> t.Subgraph:
+                            until: datetime | None = None, limit: int = 500,
+                            include_supernodes: bool = False) -> t.Subgraph:
         subgraph = await call(info, link_analysis.neighbourhood, list(ids), depth=depth, kinds=kinds,
-                              since=since, until=until, limit=limit)
+                              since=since, until=until, limit=limit, include_supernodes=include_supernodes)
         return t.to_subgraph(subgraph)
 
-    @strawberry.field(description="All shortest paths between two entities, up to `maxHops` long.")
+    @strawberry.field(description="All shortest paths between two entities, up to `maxHops` long, not "
+                                  "through providers or supernodes unless `includeSupernodes`.")
     async def paths(self, info: ApiInfo, source: Annotated[strawberry.ID, strawberry.argument(name="from")],
                     target: Annotated[strawberry.ID, strawberry.argument(name="to")], max_hops: int = 4,
-                    kinds: list[str] | None = None) -> t.PathSet:
-        return t.to_path_set(await call(info, link_analysis.paths, source, target, max_hops=max_hops, kinds=kinds))
+                    kinds: list[str] | None = None, include_supernodes: bool = False) -> t.PathSet:
+        return t.to_path_set(await call(info, link_analysis.paths, source, target, max_hops=max_hops, kinds=kinds,
+                                        include_supernodes=include_supernodes))
 
     @strawberry.field(description="Identifiers (emails, phones, addresses, devices, files) that two or "
                                   "more of `ids` have in common, with the reports saying so.")

@@ -50,11 +50,20 @@ class Edge:
     sources: list[str]
 
 
+@strawberry.type(description="A supernode the answer did not pass through or count as evidence.")
+class Skipped:
+    id: strawberry.ID
+    reason: str = strawberry.field(description="provider, exit_list, cgnat, degree or spread (docs/analysis.md).")
+    degree: int = strawberry.field(description="Distinct accounts using it; for a provider, reports it submitted.")
+
+
 @strawberry.type
 class Subgraph:
     nodes: list[Entity]
     edges: list[Edge]
     truncated: bool = strawberry.field(description="True when a limit cut the answer short.")
+    skipped: list[Skipped] = strawberry.field(
+        description="Providers and supernodes next to the answer that were not expanded (widest first).")
 
 
 @strawberry.type
@@ -68,6 +77,8 @@ class PathSet:
     paths: list[Path]
     length: int | None = strawberry.field(description="Hops of the shortest paths; null when none.")
     truncated: bool = strawberry.field(description="True when more shortest paths exist than were returned.")
+    skipped: list[Skipped] = strawberry.field(
+        description="Providers and supernodes next to the ends or the paths, which the paths may not pass through.")
 
 
 @strawberry.type
@@ -190,15 +201,20 @@ def to_edge(edge: results.GraphEdge) -> Edge:
                 target=strawberry.ID(edge.target), properties=JSON(edge.properties), sources=list(edge.sources))
 
 
+def to_skipped(skipped: results.Skipped) -> Skipped:
+    return Skipped(id=strawberry.ID(skipped.id), reason=skipped.reason, degree=skipped.degree)
+
+
 def to_subgraph(subgraph: results.Subgraph) -> Subgraph:
     return Subgraph(nodes=[to_entity(n) for n in subgraph.nodes], edges=[to_edge(e) for e in subgraph.edges],
-                    truncated=subgraph.truncated)
+                    truncated=subgraph.truncated, skipped=[to_skipped(s) for s in subgraph.skipped])
 
 
 def to_path_set(path_set: results.PathSet) -> PathSet:
     paths = [Path(nodes=[to_entity(n) for n in p.nodes], edges=[to_edge(e) for e in p.edges])
              for p in path_set.paths]
-    return PathSet(paths=paths, length=path_set.length, truncated=path_set.truncated)
+    return PathSet(paths=paths, length=path_set.length, truncated=path_set.truncated,
+                   skipped=[to_skipped(s) for s in path_set.skipped])
 
 
 def to_search_hit(hit: results.SearchHit) -> SearchHit:
