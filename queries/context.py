@@ -6,10 +6,12 @@ carries a timeout; a timeout or an unreachable server becomes one of our errors 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import Driver, Query, RoutingControl
+from neo4j import READ_ACCESS, Driver, Query, RoutingControl
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
 from queries.errors import QueryTimeout, Unavailable
@@ -28,16 +30,33 @@ class GraphContext:
     def write(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
         return self._run(cypher, RoutingControl.WRITE, params)
 
+    def stream(self, cypher: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Rows of one read query as the server sends them, for answers too big to hold twice.
+
+        An auto-commit read (routed to a follower on a cluster), without the driver's retries:
+        a stream half consumed cannot be replayed. Consume it before asking anything else.
+        """
+        with self._errors(), self.driver.session(database=self.database,
+                                                 default_access_mode=READ_ACCESS) as session:
+            result = session.run(Query(cypher, timeout=self.timeout_s), params)  # type: ignore[arg-type]
+            for record in result:
+                yield dict(record)
+
     def _run(self, cypher: str, routing: RoutingControl, params: dict[str, Any]) -> list[dict[str, Any]]:
-        try:
+        with self._errors():
             records, _, _ = self.driver.execute_query(
                 Query(cypher, timeout=self.timeout_s),  # type: ignore[arg-type]
                 params, routing_=routing, database_=self.database)
+        # dict(), not .data(): the answers are plain maps, and .data() walks every value slowly.
+        return [dict(record) for record in records]
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
         except ClientError as exc:
             if exc.code and "Transaction" in exc.code and ("Timed" in exc.code or "Terminated" in exc.code):
                 raise QueryTimeout(f"the query took longer than {self.timeout_s:g}s; narrow it") from exc
             raise
         except (ServiceUnavailable, SessionExpired) as exc:
             raise Unavailable("the graph database is not reachable") from exc
-        # dict(), not .data(): the answers are plain maps, and .data() walks every value slowly.
-        return [dict(record) for record in records]
