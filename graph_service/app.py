@@ -28,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 import ui
 from graph_service import graphiql
+from graph_service.analysis import link_rules
 from graph_service.audit import AuditLog
 from graph_service.database import open_driver
 from graph_service.graphql import build_schema
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         driver = await asyncio.to_thread(open_driver, settings)  # starts the local Neo4j if need be
         app.state.graph = GraphContext(driver, settings.neo4j_database, settings.query_timeout_s)
         app.state.settings = settings
+        link_rules(settings)  # a mistyped evidence kind must stop the service
         log.info("service.started", extra={"neo4j": settings.bolt_uri, "database": settings.neo4j_database})
         try:
             yield

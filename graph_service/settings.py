@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     supernode_spread_min_providers: int = 5
     supernode_spread_min_days: int = 180
 
+    # Links (queries/links.py, docs/analysis.md): co-use window and the score's weights.
+    cousage_window_s: int = 3600
+    device_cousage_required: bool = False
+    link_min_score: float = 0.1
+    link_rarity_exponent: float = 0.5
+    link_weights: dict[str, float] = Field(default_factory=dict)
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -87,6 +87,24 @@ LOADED_LABELS: tuple[Label, ...] = (
     L.CASE, L.AGENCY, L.LOCATION, L.HASHSET,
 )
 
+#: Relationships whose moments are kept paired with the record that saw each one, as `uses`
+#: (`"<ISO time>|<record key>"`): `times` and `sources` alone are two unions that lose which report
+#: saw which moment, and time-windowed co-use (queries/cousage.py) must name the reports of a match.
+PAIRED_TIMES: frozenset[Rel] = frozenset({Rel.USED_IP, Rel.USED_DEVICE, Rel.SHARED})
+USE_SEPARATOR = "|"
+
+
+def use_stamp(moment: datetime, source: str) -> str:
+    """One use as stored in a relationship's `uses` list: the moment (UTC, ISO) and its record."""
+    return f"{moment.isoformat()}{USE_SEPARATOR}{source}"
+
+
+def parse_use_stamp(stamp: str) -> tuple[datetime, str]:
+    """The moment and record key of a `uses` entry (the time never holds the separator)."""
+    moment, _, source = stamp.partition(USE_SEPARATOR)
+    return datetime.fromisoformat(moment), source
+
+
 #: Hash algorithms in order of strength: a File's key uses the strongest it has.
 HASH_STRENGTH: tuple[str, ...] = ("sha256", "sha1", "md5")
 

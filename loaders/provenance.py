@@ -2,7 +2,8 @@
 
 One rule set for every node and relationship: scalar properties take the newest value, list
 properties and `sources` are ordered unions, `first_seen`/`last_seen` widen to the moments seen,
-and a relationship's `times` is the sorted set of every moment. Folding the same element twice
+and a relationship's `times` is the sorted set of every moment. Usage relationships (USED_IP,
+USED_DEVICE, SHARED) also keep `uses`, each moment paired with the report that saw it. Folding the same element twice
 changes nothing, which is what makes loads idempotent.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from loaders.model import Edge, Node
+from loaders.model import PAIRED_TIMES, Edge, Node, use_stamp
 
 State = dict[str, Any]
 
@@ -67,6 +68,11 @@ def fold(state: State, element: Node | Edge) -> None:
             state["last_seen"] = last
         if isinstance(element, Edge):
             state["times"] = sorted(set(state.get("times") or []) | set(times))
+            if element.type in PAIRED_TIMES:
+                # A parser's element comes from one record, so each of its moments has exactly
+                # that record as its source: keep the pair, which the two unions above lose.
+                stamps = sorted(use_stamp(t, s) for t in times for s in element.sources)
+                state["uses"] = sorted(set(state.get("uses") or []) | set(stamps))
 
 
 def delta(elements: list[Node] | list[Edge]) -> State:

@@ -29,8 +29,9 @@ from queries.entities import (
     to_edge,
     to_entity,
 )
+from queries.links import LinkRules, links, links_among, project_links
 from queries.reports import case, report
-from queries.results import KINDS, Path, PathSet, SharedIdentifier, Skipped, Subgraph
+from queries.results import KINDS, Path, PathSet, SharedEvidence, SharedIdentifier, Skipped, Subgraph
 from queries.search import search
 from queries.supernodes import hub, skipped_map, sorted_skipped
 from queries.timeline import timeline
@@ -41,8 +42,10 @@ __all__ = [
     "get_entities",
     "get_entity",
     "get_entity_by_key",
+    "links",
     "neighbourhood",
     "paths",
+    "project_links",
     "report",
     "search",
     "shared_identifiers",
@@ -229,12 +232,14 @@ WHERE size(holders) >= 2
 RETURN """ + node_map("x") + " AS node, holders, sources"
 
 
-def shared_identifiers(ctx: GraphContext, ids: list[str]) -> list[SharedIdentifier]:
-    """Emails, phones, IPs, devices and files tied directly to two or more of `ids`.
+def shared_identifiers(ctx: GraphContext, ids: list[str], rules: LinkRules | None = None) -> SharedEvidence:
+    """Emails, phones, IPs, devices and files tied directly to two or more of `ids`, and the links.
 
-    Most-shared first. Each comes with the ids that hold it and the union of the report keys of
-    the relationships that tie it to them. Plain facts: a CGNAT address shows up here as it is
-    (its `kind` property says what it is); weighing such evidence is for the analyses.
+    `identifiers`: most-shared first, each with the ids that hold it and the union of the report
+    keys of the relationships that tie it to them. Plain facts: a CGNAT address shows up here as
+    it is (its properties say `supernode` and why). `links`: the scored links between the
+    accounts among `ids` (queries/links.py), which do not count supernodes; `skipped`: the
+    shared identifiers that are supernodes.
     """
     chosen = check_ids(ids, least=2)
     found = resolve(ctx, chosen)
@@ -247,7 +252,11 @@ def shared_identifiers(ctx: GraphContext, ids: list[str]) -> list[SharedIdentifi
                                        holders=sorted(holders, key=chosen.index),
                                        sources=sorted(_union(row["sources"]))))
     shared.sort(key=lambda s: (-len(s.holders), IDENTIFIER_KINDS.index(s.entity.kind), s.entity.key))
-    return shared
+    skipped = [Skipped(s.entity.id, str(s.entity.properties.get("supernode_reason")),
+                       int(s.entity.properties.get("degree") or 0))
+               for s in shared if s.entity.properties.get("supernode") is True]
+    skipped.sort(key=lambda s: (-s.degree, s.id))
+    return SharedEvidence(identifiers=shared, links=links_among(ctx, chosen, rules), skipped=skipped)
 
 
 def _union(lists: list[Any]) -> set[str]:

@@ -337,7 +337,7 @@ def test_many_shortest_paths_are_capped_and_say_so(graph: GraphWriter, world: Wo
 # -- shared identifiers ----------------------------------------------------------------------------
 
 def test_shared_identifiers_of_one_report_person_and_account(world: World) -> None:
-    got = shared_identifiers(world.ctx, [JON, JON_PERSON])
+    got = shared_identifiers(world.ctx, [JON, JON_PERSON]).identifiers
     assert {s.entity.id for s in got} == {"Email:j.fake+tag@example.com", "Email:jon.fake@example.org",
                                          "Phone:+15555550123"}
     assert all(s.holders == [JON, JON_PERSON] and s.sources == ["cybertip:9000001"] for s in got)
@@ -357,7 +357,7 @@ def test_shared_identifiers_match_networkx(world: World) -> None:
                 if world.g.nodes[other]["kind"] in identifier:
                     expected.setdefault(other, set()).add(holder)
         expected = {k: v for k, v in expected.items() if len(v) >= 2}
-        got = shared_identifiers(world.ctx, ids)
+        got = shared_identifiers(world.ctx, ids).identifiers
         assert {s.entity.id: set(s.holders) for s in got} == expected
         for s in got:
             tying = {src for h in s.holders for r in world.g.edges[h, s.entity.id]["rels"] for src in r["sources"]}

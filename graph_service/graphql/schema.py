@@ -86,10 +86,19 @@ class Query(ResolutionQuery):
                                         include_supernodes=include_supernodes))
 
     @strawberry.field(description="Identifiers (emails, phones, addresses, devices, files) that two or "
-                                  "more of `ids` have in common, with the reports saying so.")
-    async def shared_identifiers(self, info: ApiInfo, ids: list[strawberry.ID]) -> list[t.SharedIdentifier]:
-        shared = await call(info, link_analysis.shared_identifiers, list(ids))
-        return [t.to_shared_identifier(s) for s in shared]
+                                  "more of `ids` have in common, with the reports saying so, and the "
+                                  "scored links between the accounts among them.")
+    async def shared_identifiers(self, info: ApiInfo, ids: list[strawberry.ID]) -> t.SharedEvidence:
+        shared = await call(info, link_analysis.shared_identifiers, list(ids), rules=info.context.links)
+        return t.to_shared_evidence(shared)
+
+    @strawberry.field(description="The accounts linked to account `id`, strongest first, each with the score "
+                                  "and the evidence (docs/analysis.md); `window` (seconds) for address co-use.")
+    async def links(self, info: ApiInfo, id: strawberry.ID, min_score: float | None = None,
+                    window: int | None = None, limit: int = 100) -> t.LinkSet:
+        found = await call(info, link_analysis.links, id, min_score=min_score, window_s=window, limit=limit,
+                           rules=info.context.links)
+        return t.to_link_set(found)
 
     @strawberry.field(description="What happened to an entity, in time order, a page at a time.")
     async def timeline(self, info: ApiInfo, id: strawberry.ID, first: int = 50,

@@ -81,6 +81,49 @@ class PathSet:
         description="Providers and supernodes next to the ends or the paths, which the paths may not pass through.")
 
 
+@strawberry.type(description="Two accounts' uses of one address or device within the co-use window.")
+class CoUse:
+    a_time: datetime
+    b_time: datetime
+    a_report: str | None
+    b_report: str | None
+    gap_seconds: float
+
+
+@strawberry.type(description="One piece of what ties two accounts: "
+                             "contribution = weight x rarity x proximity x support.")
+class LinkEvidence:
+    kind: str = strawberry.field(
+        description="provider_tie, co_reported, device, phone, email, email_variant, file or ip.")
+    key: str = strawberry.field(description="The shared identifier's key (a mailbox, a report key...).")
+    entities: list[strawberry.ID] = strawberry.field(description="The graph nodes it rests on.")
+    reports: list[str]
+    times: list[datetime] = strawberry.field(description="Matched moments of co-use, oldest first.")
+    co_uses: list[CoUse] = strawberry.field(description="Matching pairs of uses, closest first (capped).")
+    co_use_count: int
+    holders: int = strawberry.field(description="Distinct accounts sharing the identifier.")
+    weight: float
+    rarity: float
+    proximity: float
+    support: float
+    contribution: float
+
+
+@strawberry.type(description="Two accounts and how strongly their shared evidence ties them.")
+class Link:
+    a: strawberry.ID
+    b: strawberry.ID
+    score: float = strawberry.field(description="The sum of the evidence's contributions (docs/analysis.md).")
+    evidence: list[LinkEvidence]
+
+
+@strawberry.type
+class LinkSet:
+    links: list[Link]
+    skipped: list[Skipped] = strawberry.field(description="Supernodes the account uses, not counted as evidence.")
+    truncated: bool
+
+
 @strawberry.type
 class SearchHit:
     entity: Entity
@@ -93,6 +136,13 @@ class SharedIdentifier:
     entity: Entity
     holders: list[strawberry.ID]
     sources: list[str]
+
+
+@strawberry.type
+class SharedEvidence:
+    identifiers: list[SharedIdentifier]
+    links: list[Link] = strawberry.field(description="Scored links between the accounts among the ids asked.")
+    skipped: list[Skipped] = strawberry.field(description="Shared identifiers that are supernodes (not counted).")
 
 
 @strawberry.type
@@ -215,6 +265,27 @@ def to_path_set(path_set: results.PathSet) -> PathSet:
              for p in path_set.paths]
     return PathSet(paths=paths, length=path_set.length, truncated=path_set.truncated,
                    skipped=[to_skipped(s) for s in path_set.skipped])
+
+
+def to_link(link: results.Link) -> Link:
+    evidence = [LinkEvidence(
+        kind=e.kind, key=e.key, entities=[strawberry.ID(x) for x in e.entities], reports=list(e.reports),
+        times=list(e.times),
+        co_uses=[CoUse(a_time=m.a_time, b_time=m.b_time, a_report=m.a_report, b_report=m.b_report,
+                       gap_seconds=m.gap_s) for m in e.co_uses],
+        co_use_count=e.co_use_count, holders=e.holders, weight=e.weight, rarity=e.rarity,
+        proximity=e.proximity, support=e.support, contribution=e.contribution) for e in link.evidence]
+    return Link(a=strawberry.ID(link.a), b=strawberry.ID(link.b), score=link.score, evidence=evidence)
+
+
+def to_link_set(link_set: results.LinkSet) -> LinkSet:
+    return LinkSet(links=[to_link(x) for x in link_set.links], skipped=[to_skipped(s) for s in link_set.skipped],
+                   truncated=link_set.truncated)
+
+
+def to_shared_evidence(shared: results.SharedEvidence) -> SharedEvidence:
+    return SharedEvidence(identifiers=[to_shared_identifier(s) for s in shared.identifiers],
+                          links=[to_link(x) for x in shared.links], skipped=[to_skipped(s) for s in shared.skipped])
 
 
 def to_search_hit(hit: results.SearchHit) -> SearchHit:
