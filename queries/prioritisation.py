@@ -37,7 +37,8 @@ from loaders.model import Label, Rel, cypher
 from queries.bounds import check_range
 from queries.context import GraphContext
 from queries.errors import BadInput
-from queries.results import entity_id
+from queries.links import LinkRules, link_weights, project_links
+from queries.results import entity_id, parse_entity_id
 
 #: Default weight of each part; a setting overrides any of them.
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -110,16 +111,28 @@ MATCH (a:{account})-[:{shared}]->(f:{file}) RETURN a.key AS account, f.key AS ke
 """, account=Label.ACCOUNT, file=Label.FILE, shared=Rel.SHARED)
 
 def priorities(ctx: GraphContext, scope: Scope | str = Scope.ACCOUNTS, limit: int = 50,
-               links: Iterable[ScoredLink] = (), weights: Weights | None = None) -> list[Priority]:
-    """The `limit` highest-scoring accounts or reports, best first (ties by key)."""
+               links: Iterable[ScoredLink] | None = None, weights: Weights | None = None,
+               rules: LinkRules | None = None) -> list[Priority]:
+    """The `limit` highest-scoring accounts or reports, best first (ties by key).
+
+    `links` defaults to the whole graph's scored links (`queries.links.project_links` with `rules`).
+    """
     chosen = _scope(scope)
     check_range("limit", limit, LIMIT)
     w = weights or Weights()
+    if links is None:
+        links = account_links(ctx, rules)
     accounts = score_accounts(ctx, links, w)
     if chosen is Scope.ACCOUNTS:
         ranked = sorted(accounts.values(), key=lambda p: (-p.score, p.key))
         return ranked[:limit]
     return sorted(_score_reports(ctx, accounts, w), key=lambda p: (-p.score, p.key))[:limit]
+
+
+def account_links(ctx: GraphContext, rules: LinkRules | None = None) -> list[ScoredLink]:
+    """The scored links between accounts, by account key (what the parts count and rank over)."""
+    return [(parse_entity_id(a)[1], parse_entity_id(b)[1], score)
+            for a, b, score in link_weights(project_links(ctx, rules))]
 
 
 def score_accounts(ctx: GraphContext, links: Iterable[ScoredLink], w: Weights) -> dict[str, Priority]:

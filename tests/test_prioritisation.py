@@ -18,7 +18,15 @@ from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
 from queries.context import GraphContext
 from queries.errors import BadInput
-from queries.prioritisation import DEFAULT_WEIGHTS, EVIDENCE_CAP, Scope, Weights, priorities, score_accounts
+from queries.prioritisation import (
+    DEFAULT_WEIGHTS,
+    EVIDENCE_CAP,
+    Scope,
+    Weights,
+    account_links,
+    priorities,
+    score_accounts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +115,7 @@ def test_cases_part_counts_case_filing(ctx: GraphContext) -> None:
 
 
 def test_reports_inherit_their_worst_account(ctx: GraphContext) -> None:
-    accounts = score_accounts(ctx, [], Weights())
+    accounts = score_accounts(ctx, account_links(ctx), Weights())
     for report in priorities(ctx, Scope.REPORTS, limit=30):
         worst = next(p for p in report.parts if p.name == "worst_account")
         named = [row["key"] for row in ctx.read(

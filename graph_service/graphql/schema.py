@@ -126,7 +126,7 @@ class Query(ResolutionQuery):
     async def priorities(self, info: ApiInfo, scope: t.PriorityScope = t.PriorityScope.ACCOUNTS,
                          limit: int = 50) -> list[t.Priority]:
         found = await call(info, prioritisation.priorities, scope.value, limit=limit,
-                           weights=priority_weights(info.context.settings))
+                           weights=priority_weights(info.context.settings), rules=info.context.links)
         return [t.to_priority(p) for p in found]
 
     @strawberry.field(description="The communities of a run (default: the newest), largest first by `orderBy`.")
