@@ -3,11 +3,11 @@
     python -m bench.write_floor --nodes 60000 --relationships 90000
     python -m bench.write_floor --quick
 
-Plain `UNWIND $rows CREATE` of nodes with a key and five properties (two lists, a datetime), then `MATCH`/`MATCH`/`CREATE`
-of relationships between random pairs of them, in transactions of 10,000 rows, on a fresh store
-with the project's schema (key constraints, the full-text index), after an unmeasured warm-up
-pass of a quarter of the size on other keys. No provenance, no reads, no
-merging: whatever the real writer does costs at least this. The server's own CPU time (from
+Plain `UNWIND $rows CREATE` of nodes with a key and five properties (two lists, a datetime),
+then `MATCH`/`MATCH`/`CREATE` of relationships between random pairs of them, in transactions of
+10,000 rows, on a fresh store with the project's schema (key constraints, the full-text index),
+after an unmeasured warm-up pass of a quarter of the size on other keys. No provenance, no reads,
+no merging: whatever the real writer does costs at least this. The server's own CPU time (from
 /proc) is reported per element beside the wall-clock rates, because on a shared machine the
 rates say more about the neighbours than about Neo4j. Last line: one JSON object.
 """
