@@ -135,7 +135,8 @@ def _record_label(labels: list[str]) -> str:
 LINKS_PAGE = """
 MATCH (a)-[r:SAME_AS]->(b)
 WHERE r.status IN $statuses AND coalesce(r.score, 1.0) >= $min_score
-  AND ($member IS NULL OR a.key = $member_key OR b.key = $member_key)
+  AND ($member IS NULL OR (a.key = $member_key AND $member_label IN labels(a))
+       OR (b.key = $member_key AND $member_label IN labels(b)))
 WITH a, r, b ORDER BY coalesce(r.score, 1.0) DESC, a.key, b.key SKIP $offset LIMIT $limit
 RETURN {a}, {b}, properties(r) AS link
 """.replace("{a}", node_map("a") + " AS na").replace("{b}", node_map("b") + " AS nb")
@@ -164,10 +165,10 @@ def resolution_candidates(ctx: GraphContext, first: int = 20, after: str | None 
         raise BadInput(f"statuses must be among {', '.join(s.value for s in LinkStatus)}, not {unknown}")
     if not 0.0 <= min_score <= 1.0:
         raise BadInput("minScore is a probability, from 0 to 1")
-    member_key = parse_entity_id(member)[1] if member is not None else None
+    member_label, member_key = parse_entity_id(member) if member is not None else (None, None)
     offset = cursors.decode(after)
     rows = ctx.read(LINKS_PAGE, statuses=chosen, min_score=min_score, member=member, member_key=member_key,
-                    offset=offset, limit=first + 1)
+                    member_label=member_label.value if member_label else None, offset=offset, limit=first + 1)
     items = [to_link(r["na"], r["nb"], r["link"]) for r in rows[:first]]
     end = cursors.encode(f"{items[-1].a.id}~{items[-1].b.id}", offset + len(items)) if items else None
     return Page(items, end, len(rows) > first)

@@ -139,13 +139,17 @@ def run_resolution(ctx: GraphContext, params: ResolutionParams, by: str | None =
     began = time.perf_counter()
     ctx.write(RECORD_RUN, run=run, props={"status": "running", "started_at": started, "by": by,
                                           "params": json.dumps(params.as_dict())})
-    records = records_from_graph(ctx, params.device_max_accounts, params.ip_max_accounts)
-    resolution = resolve(build_table(records), params)
-    existing = read_links(ctx)
-    rows, link_counts = plan_links(resolution, {pair: row for pair, row in existing.items()}, run)
-    _with_previous(ctx, rows)
-    write_links(ctx, [{k: v for k, v in row.items() if k != "existing"} for row in rows])
-    identities = rebuild_identities(ctx)
+    try:
+        records = records_from_graph(ctx, params.device_max_accounts, params.ip_max_accounts)
+        resolution = resolve(build_table(records), params)
+        rows, link_counts = plan_links(resolution, read_links(ctx), run)
+        _with_previous(ctx, rows)
+        write_links(ctx, [{k: v for k, v in row.items() if k != "existing"} for row in rows])
+        identities = rebuild_identities(ctx)
+    except Exception as exc:  # recorded, then raised: a run that died must not look like one running
+        ctx.write(RECORD_RUN, run=run, props={"status": "failed", "finished_at": datetime.now(UTC),
+                                              "error": f"{type(exc).__name__}: {exc}"[:1000]})
+        raise
     counts = {**resolution.counts(), **link_counts, "identities": identities,
               "seconds": round(time.perf_counter() - began, 2), **resolution.timings}
     finished = datetime.now(UTC)

@@ -103,6 +103,10 @@ def test_candidates_page_through_every_proposal_once(first_run: str, ctx: GraphC
         after = page.end_cursor
     proposed = [p for p, row in read_links(ctx).items() if row["status"] == "proposed"]
     assert sorted(seen) == sorted(proposed) and len(set(seen)) == len(seen)
+    member = seen[0][1]
+    mine = resolution_candidates(ctx, first=100, member=member).items
+    assert mine and all(member in (link.a.id, link.b.id) for link in mine)
+    assert len(mine) == sum(member in pair for pair in proposed)
 
 
 def test_judging_checks_its_input(first_run: str, ctx: GraphContext) -> None:
