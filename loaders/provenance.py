@@ -99,6 +99,8 @@ def delta(elements: list[Node] | list[Edge]) -> State:
         state["first_seen"], state["last_seen"] = min(times), max(times)
         if type(element) is Edge:
             state["times"] = sorted(set(times))
+            if element.type in PAIRED_TIMES:
+                state["uses"] = sorted({use_stamp(t, s) for t in times for s in element.sources})
     return state
 
 
@@ -112,7 +114,7 @@ def merge(state: State, more: State) -> bool:
     for name, value in more.items():
         old = state.get(name)
         if isinstance(value, list):
-            if name == "times":
+            if name in ("times", "uses"):  # sorted sets, as `fold` keeps them
                 new = sorted(set(old or ()) | set(value))
             else:
                 new = _union(list(old or ()), value) if old else value
