@@ -10,7 +10,6 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from graph_service.app import create_app
 from graph_service.settings import Settings
@@ -21,6 +20,7 @@ from loaders.writer import GraphWriter
 from queries.context import GraphContext
 from queries.errors import BadInput
 from queries.trends import Bucket, group_growth, period_starts, trends, truncate
+from tests.signin import signed_in
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
@@ -167,7 +167,7 @@ def test_graphql_field(ctx: GraphContext, neo4j_settings: Settings) -> None:
     query = """query($from: DateTime) { trends(bucket: QUARTER, from: $from) {
         bucket since until points { start end reports providers files newFiles knownFiles accounts
         newAccounts largestGroups } } }"""
-    with TestClient(create_app(neo4j_settings)) as client:
+    with signed_in(create_app(neo4j_settings)) as client:
         body = client.post("/graphql", json={"query": query}).json()
         assert "errors" not in body, body
         got = body["data"]["trends"]
