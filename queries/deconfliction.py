@@ -42,7 +42,7 @@ from queries.bounds import as_utc
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound
 from queries.supernodes import hub
-from queries.visibility import Scope, visible_reports
+from queries.visibility import Scope
 
 MAX_IDENTIFIERS = 10_000
 DEPTH = (0, 2)
@@ -145,7 +145,7 @@ _MATCH = "CALL () { " + " UNION ALL ".join(
 _CASES = cypher("""
 MATCH (r:{report} {key: s})-[:{part_of}]->(c:{case})
 WHERE $exclude IS NULL OR c.key <> $exclude
-RETURN i, c.key AS case, min(r.incident_at) AS first_seen, collect(DISTINCT r.key) AS reports
+RETURN i, c.key AS case, min(r.incident_at) AS first_seen, collect(DISTINCT r.key)[0..$most] AS reports
 """, report=Label.REPORT, part_of=Rel.PART_OF, case=Label.CASE)
 
 _DIRECT = _MATCH + cypher("""
@@ -155,6 +155,7 @@ CALL (n, at) {
   UNION
   WITH n, at WHERE at IS NOT NULL AND n:{ip}
   MATCH (n)<-[u:{used_ip}]-()
+  WHERE u.first_seen <= at + duration({seconds: $window}) AND u.last_seen >= at - duration({seconds: $window})
   UNWIND u.uses AS stamp
   WITH split(stamp, '|') AS part
   WHERE abs(duration.inSeconds(datetime(part[0]), at).seconds) <= $window
@@ -188,7 +189,8 @@ WITH i, s, min(hops) AS hops
 """.replace("WALKED", _WALKED).replace("HUB_N", hub("n")).replace("HUB_V", hub("v")) + cypher("""
 MATCH (r:{report} {key: s})-[:{part_of}]->(c:{case})
 WHERE $exclude IS NULL OR c.key <> $exclude
-RETURN i, c.key AS case, min(hops) AS hops, min(r.incident_at) AS first_seen, collect(DISTINCT r.key) AS reports
+RETURN i, c.key AS case, min(hops) AS hops, min(r.incident_at) AS first_seen,
+       collect(DISTINCT r.key)[0..$most] AS reports
 """, report=Label.REPORT, part_of=Rel.PART_OF, case=Label.CASE)
 
 _OWNERS = cypher("""
@@ -234,7 +236,7 @@ def deconflict(ctx: GraphContext, scope: Scope, identifiers: Sequence[Identifier
             if slot not in found or rank < _rank(found[slot]):
                 found[slot] = (how, hops, row)
 
-    params = {"probes": probes, "exclude": exclude_case}
+    params = {"probes": probes, "exclude": exclude_case, "most": MAX_REPORTS}
     keep(ctx.read(_DIRECT, window=float(window_s), **params), "direct")
     if via_identities:
         keep(ctx.read(_IDENTITY, **params), "identity")
@@ -253,15 +255,17 @@ def _attach(ctx: GraphContext, scope: Scope, answers: list[Answer],
             found: dict[tuple[int, str], tuple[str, int, dict[str, Any]]], contacts: Mapping[str, str | None]) -> None:
     cases = sorted({case for _, case in found})
     owners = {row["case"]: row for row in ctx.read(_OWNERS, cases=cases)} if cases else {}
-    readable = visible_reports(ctx, scope, {r for _, _, row in found.values() for r in row["reports"]})
     for (index, case), (how, hops, row) in sorted(found.items()):
         owner = owners.get(case, {})
         agency = owner.get("agency")
+        # A report filed in a case of the caller's agency is one it may read (queries/visibility.py);
+        # another agency's case shows none of its reports, whatever else they are filed in.
+        readable = scope.everything or agency == scope.agency
         answers[index].hits.append(Hit(
             case=case, agency=agency, contact=owner.get("contact") or (contacts.get(agency) if agency else None),
             kind=answers[index].kind, how=how, hops=hops if how == "hops" else 0,
             first_seen=_moment(row.get("first_seen")),
-            reports=sorted(r for r in row["reports"] if r in readable)[:MAX_REPORTS]))
+            reports=sorted(row["reports"]) if readable else []))
 
 
 def _moment(value: Any) -> datetime | None:
