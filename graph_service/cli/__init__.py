@@ -6,6 +6,7 @@ import typer
 
 from graph_service.cli import (
     audit,
+    cases,
     communities,
     db,
     demo,
@@ -34,5 +35,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(export.app, name="export")
 app.add_typer(users.app, name="user")
 app.add_typer(users.agencies, name="agency")
+app.add_typer(cases.app, name="case")
+app.command("deconflict")(cases.deconflict)
 
 __all__ = ["app"]
