@@ -22,6 +22,7 @@ import graph_service.graphql.access as access
 from graph_service.app import create_app
 from graph_service.auth import Role
 from graph_service.settings import Settings
+from loaders.model import Edge, Label, Node, Rel
 from loaders.writer import GraphWriter
 from queries import visibility
 from tests.agencies import CASE_A, CASE_B, A, B, World, build_world
@@ -218,3 +219,18 @@ def test_cypher_injection_as_search_text_and_identifier_is_plain_text(as_b: Test
         assert email["error"]  # not an address: refused by the loaders' normaliser
     assert world.ctx.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == before
     assert {CASE_A, CASE_B} <= {r["k"] for r in world.ctx.read("MATCH (c:Case) RETURN c.key AS k")}
+
+
+def test_cypher_injection_stored_in_the_graph_is_found_as_plain_text(as_b: TestClient, world: World,
+                                                                     graph: GraphWriter) -> None:
+    hostile = "zq') MATCH (n) DETACH DELETE n //"
+    key = "acme:'}) MATCH (n) DETACH DELETE n RETURN 1 //"
+    report = sorted(world.reports_b)[0]
+    graph.write([Node(Label.ACCOUNT, key, {"provider": "acme"}, lists={"screen_names": [hostile]}, sources=[report])],
+                [Edge(Rel.REPORTS, (Label.REPORT, report), (Label.ACCOUNT, key), sources=[report])])
+    hits = gql(as_b, "query($t: String!) { search(text: $t) { entity { id label } } }", t=hostile)["data"]["search"]
+    assert {"id": f"Account:{key}", "label": hostile} in [h["entity"] for h in hits]
+    body = gql(as_b, "query($i: [IdentifierInput!]) { deconflict(identifiers: $i) { key hits { case how } } }",
+               i=[{"kind": "account", "value": key}])
+    assert body["data"]["deconflict"] == [{"key": key, "hits": [{"case": CASE_B, "how": "direct"}]}]
+    assert world.ctx.read("MATCH (a:Account {key: $k}) RETURN a.screen_names AS s", k=key) == [{"s": [hostile]}]
