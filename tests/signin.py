@@ -33,6 +33,6 @@ def signed_in(app: FastAPI, user: str = "test-admin", agency: str = TEST_AGENCY,
     return TestClient(app, headers=auth_header(token_for(app.state.settings, user, agency, role)))
 
 
-def viewer_path(settings: Settings, path: str = "/") -> str:
-    """`path` with an admin token in its fragment, as `gracegraph demo` prints it."""
-    return f"{path}#token={token_for(settings)}"
+def viewer_path(settings: Settings, path: str = "/", user: str = "test-admin") -> str:
+    """`path` with a token of `user` (an admin) in its fragment, as `gracegraph demo` prints it."""
+    return f"{path}#token={token_for(settings, user)}"

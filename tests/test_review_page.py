@@ -44,7 +44,7 @@ def base_url(ctx: GraphContext, neo4j_settings: Settings) -> Iterator[str]:
 @pytest.fixture
 def review(base_url: str, neo4j_settings: Settings) -> Iterator[tuple[Page, Traffic]]:
     with fenced_page(base_url) as (page, traffic):
-        page.goto(viewer_path(neo4j_settings, "/review"))
+        page.goto(viewer_path(neo4j_settings, "/review", user="helen"))  # verdicts go under the token's user
         page.wait_for_function("() => window.review && window.review.ready === true")
         yield page, traffic
         assert traffic.outside() == [] and traffic.blocked == [], traffic.outside()

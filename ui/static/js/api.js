@@ -59,9 +59,6 @@ export async function graphql(operationName, query, variables) {
   // The bearer token every request needs (DESIGN.md §7), kept for the browser session only.
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = `Bearer ${token}`;
-  // Who judges, until the API knows its users (graph_service/graphql/resolution.py).
-  const reviewer = localStorage.getItem('gracegraph.reviewer');
-  if (reviewer) headers['X-Gracegraph-User'] = reviewer;
   let response;
   try {
     response = await fetch(ENDPOINT, {
