@@ -26,6 +26,7 @@ from loaders.pipeline import case_transform, load_files
 from loaders.synthetic import generate
 from loaders.writer import GraphWriter
 from queries import communities as q
+from queries.community_chart import community_chart, community_memberships
 from queries.community_detection import Method
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound, Unavailable
@@ -145,6 +146,26 @@ def test_a_community_is_described_with_its_evidence(world, first: q.CommunityRun
     known_hashes = set(truth["file_hashes"])
     assert {f.entity.key for f in detail.known_files} <= known_hashes | set(truth["popular_files"])
     assert sum(c.count for c in detail.categories) >= len(detail.known_files)
+
+
+def test_a_community_chart_connects_every_member_through_its_evidence(world, first: q.CommunityRun) -> None:
+    ctx, _ = world
+    for summary in q.communities(ctx, first.run, limit=5):
+        chart = community_chart(ctx, summary.id)
+        members = {m.entity.id for m in q.community(ctx, summary.id, members=100).members}
+        drawn = {n.id for n in chart.nodes}
+        touched = {e.source for e in chart.edges} | {e.target for e in chart.edges}
+        assert members <= drawn and members <= touched, summary.id
+        assert {e.source for e in chart.edges} | {e.target for e in chart.edges} <= drawn
+        assert all(e.sources for e in chart.edges)  # every drawn tie names its reports
+
+
+def test_memberships_name_the_newest_runs_community_of_each_account(world, first: q.CommunityRun) -> None:
+    ctx, _ = world
+    placed = memberships(ctx, first.run)
+    some = sorted(placed)[:5]
+    found = community_memberships(ctx, [f"Account:{key}" for key in some] + ["IP:198.51.100.1"], first.run)
+    assert {(m.entity, m.number) for m in found} == {(f"Account:{key}", placed[key]) for key in some}
 
 
 def test_comparing_runs_finds_stability_and_splits(world, first: q.CommunityRun) -> None:

@@ -25,7 +25,7 @@ from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
 from graph_service.settings import Settings
 from queries import communities as community_queries
-from queries import link_analysis
+from queries import community_chart, link_analysis
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound
 from queries.results import parse_entity_id
@@ -104,6 +104,14 @@ class Query:
     @strawberry.field(description="One community by id (`<run>:<number>`); NOT_FOUND when absent.")
     async def community(self, info: ApiInfo, id: strawberry.ID) -> ct.Community:
         return ct.to_community(await call(info, community_queries.community_summary, id))
+
+    @strawberry.field(description="For each account among `ids` that has one, its community in `run` "
+                                  "(default: the newest run).")
+    async def community_memberships(self, info: ApiInfo, ids: list[strawberry.ID],
+                                    run: str | None = None) -> list[ct.CommunityMembership]:
+        found = await call(info, community_chart.community_memberships, list(ids), run)
+        return [ct.CommunityMembership(entity=strawberry.ID(m.entity), community=strawberry.ID(m.community),
+                                       number=m.number, size=m.size) for m in found]
 
     @strawberry.field(description="Stored community runs, newest first.")
     async def community_runs(self, info: ApiInfo) -> list[ct.CommunityRun]:
