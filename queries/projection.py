@@ -93,23 +93,32 @@ _REASON = """CASE WHEN coalesce(x.supernode, false) THEN 'supernode'
 
 # One row per identifier held by two or more accounts: kind, key, degree (distinct accounts),
 # reason (why it is left out, or null), holders (account keys, sorted; empty when left out) and,
-# for addresses, times[i]: the epoch seconds at which holders[i] used it.
+# for addresses, times[i]: the epoch seconds at which holders[i] used it. USED_IP and USED_DEVICE
+# start at accounts only (loaders/model.py), so their degree is read from the degree store; a
+# file's holders are found through its reports, and counting stops past max_degree (a popular
+# file's thousands of reports are not walked to learn that it is popular). A supernode file is
+# reported with degree 0: it is not walked at all.
 SHARED_IDENTIFIERS = """
 CALL () {
   MATCH (x:File) WHERE COUNT { (x)<-[:INCLUDES]-() } >= 2 OR COUNT { (x)<-[:SHARED]-() } >= 2
   CALL (x) {
-    MATCH (x)<-[:INCLUDES]-(:Report)-[:REPORTS]->(a:Account) RETURN a
-    UNION
-    MATCH (x)<-[:SHARED]-(a:Account) RETURN a
+    WITH x WHERE NOT coalesce(x.supernode, false)
+    CALL (x) {
+      MATCH (x)<-[:INCLUDES]-(:Report)-[:REPORTS]->(a:Account) RETURN a
+      UNION
+      MATCH (x)<-[:SHARED]-(a:Account) RETURN a
+    }
+    WITH a LIMIT $max_degree + 1
+    WITH a ORDER BY a.key
+    RETURN collect(a.key) AS holders
   }
-  WITH x, a ORDER BY a.key
-  WITH x, collect(a.key) AS holders
-  WITH x, holders, size(holders) AS degree WHERE degree >= 2
+  WITH x, holders, size(holders) AS degree
   WITH x, holders, degree, """ + _REASON + """ AS reason
+  WHERE degree >= 2 OR reason IS NOT NULL
   RETURN 'File' AS kind, x.key AS key, degree, reason,
          CASE WHEN reason IS NULL THEN holders ELSE [] END AS holders, [] AS times
   UNION ALL
-  MATCH (x:IP) WITH x, COUNT { (x)<-[:USED_IP]-(:Account) } AS degree WHERE degree >= 2
+  MATCH (x:IP) WITH x, COUNT { (x)<-[:USED_IP]-() } AS degree WHERE degree >= 2
   WITH x, degree, CASE WHEN x.kind IN $excluded_ip_kinds THEN 'ip kind ' + x.kind
                        ELSE """ + _REASON + """ END AS reason
   CALL (x, reason) {
@@ -120,7 +129,7 @@ CALL () {
   }
   RETURN 'IP' AS kind, x.key AS key, degree, reason, holders, times
   UNION ALL
-  MATCH (x:Device) WITH x, COUNT { (x)<-[:USED_DEVICE]-(:Account) } AS degree WHERE degree >= 2
+  MATCH (x:Device) WITH x, COUNT { (x)<-[:USED_DEVICE]-() } AS degree WHERE degree >= 2
   WITH x, degree, """ + _REASON + """ AS reason
   CALL (x, reason) {
     WITH x WHERE reason IS NULL

@@ -133,3 +133,13 @@ def test_co_use_pairs_at_the_window_edges() -> None:
     assert co_use_pairs(["a", "b"], [[0], [3600]], 3600) == [("a", "b")]  # the bound is inclusive
     assert co_use_pairs(["a", "a"], [[0], [10]], 3600) == []  # one account twice is no pair
     assert co_use_pairs(["c", "a", "b"], [[100, 9000], [5000], [9100]], 3600) == [("b", "c")]
+
+
+def test_marking_a_file_as_supernode_removes_its_tie_but_not_the_providers(ctx: GraphContext) -> None:
+    ctx.write("MATCH (x:File {key: $key}) SET x.supernode = true", key=F1)
+    try:
+        projection = shared_identifier_projection(ctx, OPTIONS)
+    finally:
+        ctx.write("MATCH (x:File {key: $key}) REMOVE x.supernode", key=F1)
+    assert ties(projection)[("p:a3", "p:a4")] == tie_weight("Associated", 2)
+    assert projection.excluded["supernode"] == 2
