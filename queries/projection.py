@@ -104,7 +104,7 @@ CALL () {
   CALL (x) {
     WITH x WHERE NOT coalesce(x.supernode, false)
     CALL (x) {
-      MATCH (x)<-[:INCLUDES]-(:Report)-[:REPORTS]->(a:Account) RETURN a
+      MATCH (x)<-[:INCLUDES]-()-[:REPORTS]->(a:Account) RETURN a  // only reports include files
       UNION
       MATCH (x)<-[:SHARED]-(a:Account) RETURN a
     }
