@@ -213,7 +213,7 @@ def lfr_part(args: argparse.Namespace, method: Method) -> dict[str, Any]:
     rows = []
     for mu in args.lfr_mu:
         runs: dict[str, list[dict[str, float]]] = {}
-        seeds = []
+        seeds: list[int | None] = []
         for i in range(args.lfr_seeds):
             try:
                 graph, truth, used = lfr_graph(args.lfr_n, mu, 1000 * i + 1)
