@@ -3,7 +3,9 @@
     python -m bench.queries --reports 100000
     python -m bench.queries --quick
 
-The naive versions are what one writes first: an uncapped variable-length match for the
+After the load, the generated VPN exit list is loaded and supernodes are marked, as
+`gracegraph load` does; ours then skips providers and supernodes (the default). The naive versions
+are what one writes first: an uncapped variable-length match for the
 neighbourhood, and an enumeration of every path up to the hop limit for paths, each under the
 same per-query timeout (a timed-out query counts at the timeout, and is counted). Start points
 are planted network accounts and random accounts from truth.json; path pairs are members of one
@@ -24,6 +26,7 @@ from neo4j.exceptions import ClientError
 
 from bench.harness import bench_database, emit, machine
 from loaders.cybertip import parse_cybertip
+from loaders.exits import parse_exits
 from loaders.pipeline import load_files
 from loaders.schema import ensure_schema
 from loaders.synthetic import generate
@@ -31,6 +34,7 @@ from loaders.writer import GraphWriter
 from queries.context import GraphContext
 from queries.link_analysis import neighbourhood, paths
 from queries.results import entity_id
+from queries.supernodes import SupernodeRules, mark_supernodes
 
 NAIVE_NEIGHBOURHOOD = "MATCH (a:Account {key: $key})-[*1..2]-(b) RETURN DISTINCT b.key AS key"
 NAIVE_PATHS = ("MATCH p = (a:Account {key: $a})-[*1..$hops]-(b:Account {key: $b}) "
@@ -67,8 +71,11 @@ def main() -> None:
         truth = generate(Path(tmp), reports=args.reports, seed=args.seed)
         db = settings.neo4j_database
         ensure_schema(driver, db)
-        load_files(GraphWriter(driver, db), [Path(tmp) / f for f in truth.files], parse_cybertip)
+        writer = GraphWriter(driver, db)
+        load_files(writer, [Path(tmp) / f for f in truth.files], parse_cybertip)
+        load_files(writer, [Path(tmp) / truth.vpn_exits], parse_exits, parallel=False)
         ctx = GraphContext(driver, db, args.timeout)
+        mark_supernodes(GraphContext(driver, db, 600), SupernodeRules())
         network_accounts = [a for n in truth.networks for a in n["accounts"]]
         starts = [rng.choice(network_accounts) for _ in range(args.samples)]
         pairs = []

@@ -24,12 +24,14 @@ class Label(StrEnum):
     FILE = "File"
     PERSON = "Person"
     IDENTITY = "Identity"
+    RESOLUTION_RUN = "ResolutionRun"
     CASE = "Case"
     AGENCY = "Agency"
     LOCATION = "Location"
     HASHSET = "HashSet"
     COMMUNITY = "Community"
     COMMUNITY_RUN = "CommunityRun"
+    CHART = "Chart"  # a saved link chart of a case (queries/charts.py), versioned
 
 
 class Rel(StrEnum):
@@ -50,6 +52,8 @@ class Rel(StrEnum):
     MEMBER_OF = "MEMBER_OF"
     ASSOCIATED_WITH = "ASSOCIATED_WITH"
     RELATED_TO = "RELATED_TO"
+    FILED_IN = "FILED_IN"  # (Chart)-[:FILED_IN]->(Case)
+    REVISES = "REVISES"  # (Chart version n)-[:REVISES]->(Chart version n-1)
 
 
 L = Label
@@ -69,10 +73,12 @@ ENDPOINTS: dict[Rel, tuple[frozenset[Label], frozenset[Label]]] = {
     Rel.LOCATED_IN: (frozenset({L.IP, L.ACCOUNT, L.PERSON}), frozenset({L.LOCATION})),
     Rel.PART_OF: (frozenset({L.REPORT}), frozenset({L.CASE})),
     Rel.OWNED_BY: (frozenset({L.CASE}), frozenset({L.AGENCY})),
-    Rel.SAME_AS: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
+    Rel.SAME_AS: (frozenset({L.ACCOUNT, L.PERSON}), frozenset({L.ACCOUNT, L.PERSON})),
     Rel.MEMBER_OF: (frozenset({L.ACCOUNT, L.IDENTITY}), frozenset({L.COMMUNITY})),
     Rel.ASSOCIATED_WITH: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
     Rel.RELATED_TO: (frozenset({L.REPORT}), frozenset({L.REPORT})),
+    Rel.FILED_IN: (frozenset({L.CHART}), frozenset({L.CASE})),
+    Rel.REVISES: (frozenset({L.CHART}), frozenset({L.CHART})),
 }
 
 #: Labels the loaders write (Identity, Community and the like are made by analysis, not loaded).
@@ -80,6 +86,24 @@ LOADED_LABELS: tuple[Label, ...] = (
     L.REPORT, L.PROVIDER, L.ACCOUNT, L.EMAIL, L.PHONE, L.IP, L.DEVICE, L.FILE, L.PERSON,
     L.CASE, L.AGENCY, L.LOCATION, L.HASHSET,
 )
+
+#: Relationships whose moments are kept paired with the record that saw each one, as `uses`
+#: (`"<ISO time>|<record key>"`): `times` and `sources` alone are two unions that lose which report
+#: saw which moment, and time-windowed co-use (queries/cousage.py) must name the reports of a match.
+PAIRED_TIMES: frozenset[Rel] = frozenset({Rel.USED_IP, Rel.USED_DEVICE, Rel.SHARED})
+USE_SEPARATOR = "|"
+
+
+def use_stamp(moment: datetime, source: str) -> str:
+    """One use as stored in a relationship's `uses` list: the moment (UTC, ISO) and its record."""
+    return f"{moment.isoformat()}{USE_SEPARATOR}{source}"
+
+
+def parse_use_stamp(stamp: str) -> tuple[datetime, str]:
+    """The moment and record key of a `uses` entry (the time never holds the separator)."""
+    moment, _, source = stamp.partition(USE_SEPARATOR)
+    return datetime.fromisoformat(moment), source
+
 
 #: Hash algorithms in order of strength: a File's key uses the strongest it has.
 HASH_STRENGTH: tuple[str, ...] = ("sha256", "sha1", "md5")

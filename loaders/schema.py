@@ -51,7 +51,20 @@ def _v3() -> list[str]:
             "CREATE INDEX Community_run IF NOT EXISTS FOR (n:Community) ON (n.run)"]
 
 
-MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()), (3, _v3()))
+def _v4() -> list[str]:
+    """Saved charts: one node per version, keyed `<case>/<name>@<version>`, found by series."""
+    return [cypher(_UNIQUE_KEY, label=Label.CHART),
+            "CREATE INDEX Chart_series IF NOT EXISTS FOR (n:Chart) ON (n.series)"]
+
+
+def _v5() -> list[str]:
+    """Entity resolution: runs are looked up by id, proposals by status (the review queue)."""
+    return [cypher(_UNIQUE_KEY, label=Label.RESOLUTION_RUN),
+            "CREATE INDEX SAME_AS_status IF NOT EXISTS FOR ()-[r:SAME_AS]-() ON (r.status)"]
+
+
+MIGRATIONS: tuple[tuple[int, list[str]], ...] = (
+    (1, _v1()), (2, _v2()), (3, _v3()), (4, _v4()), (5, _v5()))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 _READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"

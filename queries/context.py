@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from neo4j import Driver, ManagedTransaction, Query, RoutingControl, unit_of_work
+from neo4j import READ_ACCESS, Driver, ManagedTransaction, Query, RoutingControl, unit_of_work
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
 from queries.errors import QueryTimeout, Unavailable
@@ -32,7 +32,7 @@ class GraphContext:
     def write(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
         return self._run(cypher, RoutingControl.WRITE, params)
 
-    def stream(self, cypher: str, consume: Callable[[Iterator[dict[str, Any]]], T], **params: Any) -> T:
+    def stream_into(self, cypher: str, consume: Callable[[Iterator[dict[str, Any]]], T], **params: Any) -> T:
         """Run one read query and hand its rows to `consume` as they arrive, not as one list.
 
         For answers too big to hold twice (a projection of every account). `consume` runs inside a
@@ -44,6 +44,18 @@ class GraphContext:
 
         with self._errors(), self.driver.session(database=self.database) as session:
             return session.execute_read(work)
+
+    def stream(self, cypher: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Rows of one read query as the server sends them, for answers too big to hold twice.
+
+        An auto-commit read (routed to a follower on a cluster), without the driver's retries:
+        a stream half consumed cannot be replayed. Consume it before asking anything else.
+        """
+        with self._errors(), self.driver.session(database=self.database,
+                                                 default_access_mode=READ_ACCESS) as session:
+            result = session.run(Query(cypher, timeout=self.timeout_s), params)  # type: ignore[arg-type]
+            for record in result:
+                yield dict(record)
 
     def _run(self, cypher: str, routing: RoutingControl, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._errors():

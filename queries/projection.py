@@ -254,7 +254,7 @@ def shared_identifier_projection(ctx: GraphContext, options: ProjectionOptions) 
             builder.row(row, options.window_s)
         return builder.build("shared-identifiers", options.describe())
 
-    return ctx.stream(SHARED_IDENTIFIERS, consume, **params)
+    return ctx.stream_into(SHARED_IDENTIFIERS, consume, **params)
 
 
 #: Projections by name, as `runCommunities` and the CLI accept them.

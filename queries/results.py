@@ -53,10 +53,20 @@ class GraphEdge:
 
 
 @dataclass(slots=True)
+class Skipped:
+    """A supernode an analysis did not pass through or count (queries/supernodes.py)."""
+
+    id: str
+    reason: str  # provider | exit_list | cgnat | degree | spread
+    degree: int  # distinct accounts using it (a provider: reports it submitted)
+
+
+@dataclass(slots=True)
 class Subgraph:
     nodes: list[Entity] = field(default_factory=list)
     edges: list[GraphEdge] = field(default_factory=list)
     truncated: bool = False  # a limit cut the answer: say so rather than look complete
+    skipped: list[Skipped] = field(default_factory=list)  # hubs next to the answer, not expanded
 
 
 @dataclass(slots=True)
@@ -92,6 +102,7 @@ class PathSet:
     paths: list[Path] = field(default_factory=list)
     length: int | None = None  # hops of every path here; None when no path within the bound
     truncated: bool = False  # more shortest paths exist than were returned
+    skipped: list[Skipped] = field(default_factory=list)  # hubs the paths were not allowed through
 
 
 @dataclass(slots=True)
@@ -99,6 +110,64 @@ class SharedIdentifier:
     entity: Entity
     holders: list[str]  # ids of the entities asked about that have it
     sources: list[str]  # report keys of the relationships that tie it to them
+
+
+@dataclass(slots=True)
+class SharedEvidence:
+    """What several entities have in common, and the scored links among the accounts asked about."""
+
+    identifiers: list[SharedIdentifier]
+    links: list[Link]
+    skipped: list[Skipped]  # shared identifiers that are supernodes: listed above, not counted as links
+
+
+@dataclass(slots=True)
+class CoUseMatch:
+    """Two accounts' uses of one address or device, `gap_s` apart; a_* belongs to the link's `a`."""
+
+    a_time: datetime
+    b_time: datetime
+    a_report: str | None
+    b_report: str | None
+    gap_s: float
+
+
+@dataclass(slots=True)
+class LinkEvidence:
+    """One piece of what ties two accounts, and its share of the link's score.
+
+    `contribution` = `weight` x `rarity` x `proximity` x `support` (docs/analysis.md), and a link's
+    score is the sum of its evidence's contributions.
+    """
+
+    kind: str  # provider_tie | co_reported | device | phone | email | email_variant | file | ip
+    key: str  # the shared identifier's key (a mailbox for email_variant, a report key for co_reported)
+    entities: list[str]  # ids of the graph nodes it rests on (the IP, the two Email nodes, the report)
+    reports: list[str]  # report keys it rests on
+    times: list[datetime]  # the matched moments (co-use evidence), oldest first
+    co_uses: list[CoUseMatch]  # closest first, at most MAX_CO_USES (co_use_count has them all)
+    co_use_count: int
+    holders: int  # distinct accounts sharing the identifier (its degree)
+    weight: float
+    rarity: float
+    proximity: float
+    support: float
+    contribution: float
+
+
+@dataclass(slots=True)
+class Link:
+    a: str  # account ids, a < b
+    b: str
+    score: float  # sum of the evidence's contributions
+    evidence: list[LinkEvidence]  # strongest first
+
+
+@dataclass(slots=True)
+class LinkSet:
+    links: list[Link]  # strongest first
+    skipped: list[Skipped]  # supernodes the account uses, not counted as evidence
+    truncated: bool = False
 
 
 @dataclass(slots=True)

@@ -176,11 +176,49 @@ def test_paths_join_two_accounts_of_one_network(client: TestClient, truth: Truth
 def test_shared_identifiers_name_holders_among_the_ids_asked(client: TestClient, truth: Truth) -> None:
     ids = [account_id(k) for k in truth.networks[0]["accounts"]]
     shared = data(client, f"query($ids: [ID!]!) {{ sharedIdentifiers(ids: $ids) "
-                          f"{{ holders sources entity {{ {ENTITY} }} }} }}", ids=ids)["sharedIdentifiers"]
-    assert shared
-    for item in shared:
+                          f"{{ identifiers {{ holders sources entity {{ {ENTITY} }} }} "
+                          f"links {{ a b score }} skipped {{ id reason degree }} }} }}", ids=ids)["sharedIdentifiers"]
+    assert shared["identifiers"]
+    for item in shared["identifiers"]:
         assert len(item["holders"]) >= 2 and set(item["holders"]) <= set(ids)
         assert item["sources"]
+    assert shared["links"] and all({x["a"], x["b"]} <= set(ids) and x["score"] > 0 for x in shared["links"])
+
+
+LINK_FIELDS = ("a b score evidence { kind key entities reports times holders weight rarity proximity support "
+               "contribution coUseCount coUses { aTime bTime aReport bReport gapSeconds } }")
+
+
+def test_links_give_a_score_and_its_evidence_down_to_the_reports(client: TestClient, truth: Truth) -> None:
+    planted = next(x for x in truth.links if x["reason"] == "network_file")
+    me, other = account_id(planted["a"]), account_id(planted["b"])
+    found = data(client, f"query($id: ID!) {{ links(id: $id, minScore: 0.01) {{ truncated "
+                         f"links {{ {LINK_FIELDS} }} skipped {{ id reason degree }} }} }}", id=me)["links"]
+    assert not found["truncated"]
+    scores = [x["score"] for x in found["links"]]
+    assert scores == sorted(scores, reverse=True)
+    [link] = [x for x in found["links"] if {x["a"], x["b"]} == {me, other}]
+    assert link["score"] == pytest.approx(sum(e["contribution"] for e in link["evidence"]))
+    planted_hashes = {h for f in planted["evidence"] for h in truth.file_hashes[f].values()}
+    assert any(e["key"].split(":", 1)[1] in planted_hashes for e in link["evidence"] if e["kind"] == "file")
+    assert all(e["reports"] and all(r.startswith("cybertip:") for r in e["reports"]) for e in link["evidence"])
+
+
+def test_links_are_between_accounts_only(client: TestClient) -> None:
+    body = gql(client, '{ links(id: "IP:192.0.2.1") { truncated } }')
+    assert codes(body) == ["BAD_INPUT"]
+
+
+def test_neighbourhood_and_paths_list_what_they_skipped(client: TestClient, truth: Truth) -> None:
+    start = account_id(truth.networks[0]["accounts"][0])
+    sub = data(client, "query($ids: [ID!]!) { neighbourhood(ids: $ids, depth: 2) { skipped { id reason degree } "
+                       "nodes { id } } }", ids=[start])["neighbourhood"]
+    providers = [s for s in sub["skipped"] if s["reason"] == "provider"]
+    assert providers and all(s["degree"] > 0 for s in providers)
+    assert not {s["id"] for s in sub["skipped"]} & {n["id"] for n in sub["nodes"]}
+    wide = data(client, "query($ids: [ID!]!) { neighbourhood(ids: $ids, depth: 2, includeSupernodes: true) "
+                        "{ skipped { id } nodes { id } } }", ids=[start])["neighbourhood"]
+    assert wide["skipped"] == [] and providers[0]["id"] in {n["id"] for n in wide["nodes"]}
 
 
 def test_timeline_pages_follow_the_cursor(client: TestClient, truth: Truth) -> None:
@@ -281,7 +319,7 @@ def test_bounds_hold_for_values_passed_as_variables(client: TestClient) -> None:
 
 def test_more_than_a_hundred_ids_is_bad_input(client: TestClient) -> None:
     ids = ", ".join(f"\"Account:x:{i}\"" for i in range(101))
-    body = gql(client, "{ sharedIdentifiers(ids: [" + ids + "]) { holders } }")
+    body = gql(client, "{ sharedIdentifiers(ids: [" + ids + "]) { identifiers { holders } } }")
     assert codes(body) == ["BAD_INPUT"]
 
 

@@ -88,7 +88,8 @@ def test_edges_are_converted_in_the_same_way(ctx: GraphContext) -> None:
     assert (edge.id, edge.kind, edge.source, edge.target) == (
         "USED_IP|Account:acme:1|IP:2001:db8::1", "USED_IP", "Account:acme:1", "IP:2001:db8::1")
     assert edge.properties == {"times": ["2024-03-01T08:00:00+00:00"], "first_seen": "2024-03-01T08:00:00+00:00",
-                               "last_seen": "2024-03-01T08:00:00+00:00", "events": ["Login"]}
+                               "last_seen": "2024-03-01T08:00:00+00:00", "events": ["Login"],
+                               "uses": ["2024-03-01T08:00:00+00:00|r:1"]}
     assert edge.sources == ["r:1"]
 
 

@@ -1,7 +1,9 @@
 """Link analysis against a real Neo4j loaded with synthetic referrals, networkx as the oracle.
 
 The whole (small) graph is pulled into networkx once; neighbourhoods must equal its ego graphs and
-paths its all-shortest-paths, node for node, with the filters applied to both sides alike.
+paths its all-shortest-paths, node for node, with the filters applied to both sides alike. By
+default both skip providers and supernodes: the oracle is then the graph without them (`plain`),
+and the hubs next to the answer must be the ones reported as skipped.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import networkx as nx
 import pytest
 
 from loaders.cybertip import parse_cybertip
+from loaders.exits import parse_exits
 from loaders.model import Edge, Label, Node, Rel
 from loaders.pipeline import load_files
 from loaders.synthetic import generate
@@ -26,6 +29,7 @@ from queries.entities import kind_of
 from queries.errors import BadInput, NotFound
 from queries.link_analysis import MAX_PATHS, neighbourhood, paths, shared_identifiers
 from queries.results import KINDS, entity_id
+from queries.supernodes import CGNAT, SupernodeRules, mark_supernodes
 from tests.conftest import FIXTURES
 
 FULL_REPORT = FIXTURES / "cybertip" / "full_report.xml"
@@ -40,12 +44,21 @@ class World:
     g: nx.Graph  # undirected; each edge's "rels" lists the relationships between its two nodes
     rels: list[dict[str, Any]]  # every relationship: type, start, end (entity ids), times, sources
 
+    @property
+    def hubs(self) -> set[str]:
+        return {n for n, hub in self.g.nodes(data="hub") if hub}
+
+    def plain(self, keep: Any = ()) -> nx.Graph:
+        """The graph without providers and supernodes, except the nodes in `keep`."""
+        return self.g.subgraph(n for n in self.g if n in keep or n not in self.hubs)
+
 
 def pull_graph(ctx: GraphContext) -> tuple[nx.Graph, list[dict[str, Any]]]:
     g = nx.Graph()
     for row in ctx.read("MATCH (n) WHERE any(l IN labels(n) WHERE l IN $kinds) "
-                        "RETURN labels(n) AS labels, n.key AS key", kinds=list(KINDS)):
-        g.add_node(entity_id(kind_of(row["labels"]), row["key"]), kind=kind_of(row["labels"]))
+                        "RETURN labels(n) AS labels, n.key AS key, n.supernode AS hub", kinds=list(KINDS)):
+        kind = kind_of(row["labels"])
+        g.add_node(entity_id(kind, row["key"]), kind=kind, hub=kind == Label.PROVIDER or row["hub"] is True)
     rels = []
     for row in ctx.read("MATCH (a)-[r]->(b) RETURN labels(a) AS al, a.key AS ak, labels(b) AS bl, b.key AS bk, "
                         "type(r) AS type, r.first_seen AS first, r.last_seen AS last, r.sources AS sources"):
@@ -68,7 +81,9 @@ def world(graph: GraphWriter, tmp_path_factory: pytest.TempPathFactory) -> World
     truth = json.loads((out / "truth.json").read_text())
     summary = load_files(graph, [out / name for name in truth["files"]] + [FULL_REPORT], parse_cybertip)
     assert not summary.failed
+    assert not load_files(graph, [out / truth["vpn_exits"]], parse_exits, parallel=False).rejections
     ctx = GraphContext(graph.driver, graph.database)
+    assert mark_supernodes(ctx, SupernodeRules()).by_reason[CGNAT] > 0
     g, rels = pull_graph(ctx)
     return World(ctx, truth, g, rels)
 
@@ -89,20 +104,54 @@ def oracle_triples(world: World, nodes: set[str], keep: Any = None) -> set[tuple
 
 # -- neighbourhood ------------------------------------------------------------------------------
 
+def hubs_beside(world: World, view: nx.Graph, start: str, depth: int) -> set[str]:
+    """The hubs next to the nodes a `depth`-level expansion from `start` expands (all but the last level)."""
+    expanded = [n for n, d in nx.single_source_shortest_path_length(view, start, cutoff=depth - 1).items()
+                if n not in world.hubs]
+    return {m for n in expanded for m in world.g[n] if m in world.hubs and m != start}
+
+
 @pytest.mark.parametrize("depth", [1, 2])
-def test_neighbourhood_equals_networkx_ego_graph(world: World, depth: int) -> None:
+def test_neighbourhood_equals_networkx_ego_graph_without_hubs(world: World, depth: int) -> None:
     for start in [*accounts(world, 8, seed=depth), JON]:
-        expected = set(nx.ego_graph(world.g, start, radius=depth))
+        view = world.plain(keep={start})
+        expected = set(nx.ego_graph(view, start, radius=depth))
         got = neighbourhood(world.ctx, [start], depth=depth, limit=2000)
         assert not got.truncated
         assert {n.id for n in got.nodes} == expected
         assert got.nodes[0].id == start
         assert edge_triples(got.edges) == oracle_triples(world, expected)
+        assert {s.id for s in got.skipped} == hubs_beside(world, view, start, depth)
+
+
+def test_neighbourhood_with_supernodes_equals_networkx_ego_graph(world: World) -> None:
+    for start in accounts(world, 4, seed=12):
+        expected = set(nx.ego_graph(world.g, start, radius=2))
+        got = neighbourhood(world.ctx, [start], depth=2, limit=2000, include_supernodes=True)
+        assert {n.id for n in got.nodes} == expected and got.skipped == []
+
+
+def test_skipped_hubs_say_why_and_how_wide(world: World) -> None:
+    users = [n for n in world.g if world.g.nodes[n]["kind"] == Label.ACCOUNT
+             and any(world.g.nodes[m]["hub"] and m.startswith("IP:100.") for m in world.g[n])]
+    got = neighbourhood(world.ctx, users[:1], depth=2)
+    cgnat = [s for s in got.skipped if s.reason == CGNAT]
+    assert cgnat and all(s.id not in {n.id for n in got.nodes} for s in got.skipped)
+    for s in cgnat:
+        assert s.degree == sum(1 for m in world.g[s.id] if world.g.nodes[m]["kind"] == Label.ACCOUNT)
+    provider = [s for s in got.skipped if s.reason == "provider"]
+    assert provider and provider[0].degree == sum(1 for _ in world.g[provider[0].id])
+
+
+def test_a_supernode_asked_for_is_expanded(world: World) -> None:
+    hub = next(n for n in sorted(world.hubs) if n.startswith("IP:"))
+    got = neighbourhood(world.ctx, [hub], depth=1, limit=2000)
+    assert {n.id for n in got.nodes} == set(nx.ego_graph(world.plain(keep={hub}), hub, radius=1))
 
 
 def test_neighbourhood_of_several_entities_is_the_union(world: World) -> None:
     starts = accounts(world, 3, seed=11)
-    expected = set().union(*(nx.ego_graph(world.g, s, radius=1) for s in starts))
+    expected = set().union(*(nx.ego_graph(world.plain(), s, radius=1) for s in starts))
     got = neighbourhood(world.ctx, starts, depth=1, limit=2000)
     assert {n.id for n in got.nodes} == expected
     assert [n.id for n in got.nodes[:3]] == starts
@@ -123,7 +172,7 @@ def test_every_edge_carries_its_evidence(world: World) -> None:
 def test_neighbourhood_only_through_kinds(world: World) -> None:
     kinds = [Label.ACCOUNT.value, Label.IP.value]
     for start in accounts(world, 5, seed=3):
-        allowed = [n for n, kind in world.g.nodes(data="kind") if kind in kinds or n == start]
+        allowed = [n for n, kind in world.plain().nodes(data="kind") if kind in kinds or n == start]
         expected = set(nx.ego_graph(world.g.subgraph(allowed), start, radius=2))
         got = neighbourhood(world.ctx, [start], depth=2, kinds=kinds, limit=2000)
         assert {n.id for n in got.nodes} == expected
@@ -138,15 +187,15 @@ def test_neighbourhood_since_until_filters_relationships(world: World) -> None:
         return (rel["last"] is None or rel["last"] >= since) and (rel["first"] is None or rel["first"] <= until)
 
     window = nx.Graph()
-    window.add_nodes_from(world.g)
-    window.add_edges_from((u, v) for u, v, rels in world.g.edges(data="rels") if any(keep(r) for r in rels))
+    window.add_nodes_from(world.plain())
+    window.add_edges_from((u, v) for u, v, rels in world.plain().edges(data="rels") if any(keep(r) for r in rels))
     differs = 0
     for start in accounts(world, 10, seed=4):
         expected = set(nx.ego_graph(window, start, radius=2))
         got = neighbourhood(world.ctx, [start], depth=2, since=since, until=until, limit=2000)
         assert {n.id for n in got.nodes} == expected
         assert edge_triples(got.edges) == oracle_triples(world, expected, keep)
-        differs += expected != set(nx.ego_graph(world.g, start, radius=2))
+        differs += expected != set(nx.ego_graph(world.plain(), start, radius=2))
     assert differs, "the window should have cut at least one neighbourhood"
 
 
@@ -158,9 +207,10 @@ def test_naive_times_are_taken_as_utc(world: World) -> None:
 
 
 def test_limit_truncates_keeping_the_nearest(world: World) -> None:
-    start = max(accounts(world, 30, seed=5), key=lambda a: len(nx.ego_graph(world.g, a, radius=2)))
-    distance = nx.single_source_shortest_path_length(world.g, start, cutoff=3)
-    limit = world.g.degree(start) + 3  # all of level 1 and a few of level 2
+    plain = world.plain()
+    start = max(accounts(world, 30, seed=5), key=lambda a: len(nx.ego_graph(plain, a, radius=2)))
+    distance = nx.single_source_shortest_path_length(plain, start, cutoff=3)
+    limit = plain.degree(start) + 3  # all of level 1 and a few of level 2
     got = neighbourhood(world.ctx, [start], depth=3, limit=limit)
     assert got.truncated
     assert len(got.nodes) == limit
@@ -173,28 +223,30 @@ def test_limit_truncates_keeping_the_nearest(world: World) -> None:
 
 def test_neighbourhood_not_truncated_when_everything_fits(world: World) -> None:
     start = accounts(world, 1, seed=6)[0]
-    size = len(nx.ego_graph(world.g, start, radius=1))
+    size = len(nx.ego_graph(world.plain(), start, radius=1))
     got = neighbourhood(world.ctx, [start], depth=1, limit=size)
     assert not got.truncated and len(got.nodes) == size
 
 
 # -- paths ---------------------------------------------------------------------------------------
 
-def path_pairs(world: World, want: int, seed: int) -> list[tuple[str, str, int]]:
-    """Random account pairs at most 6 hops apart, spread over lengths, with few enough shortest paths."""
+def path_pairs(world: World, want: int, seed: int, g: nx.Graph | None = None) -> list[tuple[str, str, int]]:
+    """Random account pairs at most 6 hops apart in `g` (default: without hubs), spread over
+    lengths, with few enough shortest paths."""
+    g = world.plain() if g is None else g
     rng = random.Random(seed)
-    nodes = sorted(n for n, kind in world.g.nodes(data="kind") if kind == Label.ACCOUNT)
+    nodes = sorted(n for n, kind in g.nodes(data="kind") if kind == Label.ACCOUNT)
     pairs: list[tuple[str, str, int]] = []
     per_length: dict[int, int] = {}
     for _ in range(300):
         a, b = rng.sample(nodes, 2)
         try:
-            length = nx.shortest_path_length(world.g, a, b)
+            length = nx.shortest_path_length(g, a, b)
         except nx.NetworkXNoPath:
             continue
         if length > 6 or per_length.get(length, 0) >= max(2, want // 3):
             continue
-        if sum(1 for _ in islice(nx.all_shortest_paths(world.g, a, b), MAX_PATHS + 1)) > MAX_PATHS:
+        if sum(1 for _ in islice(nx.all_shortest_paths(g, a, b), MAX_PATHS + 1)) > MAX_PATHS:
             continue
         pairs.append((a, b, length))
         per_length[length] = per_length.get(length, 0) + 1
@@ -207,18 +259,44 @@ def node_sequences(path_set: Any) -> set[tuple[str, ...]]:
     return {tuple(n.id for n in p.nodes) for p in path_set.paths}
 
 
-def test_paths_are_networkx_all_shortest_paths(world: World) -> None:
+def test_paths_are_networkx_all_shortest_paths_without_hubs(world: World) -> None:
     pairs = path_pairs(world, 12, seed=1)
+    plain = world.plain()
     assert len({length for _, _, length in pairs}) >= 2
     for a, b, length in pairs:
         got = paths(world.ctx, a, b, max_hops=6)
         assert got.length == length and not got.truncated
-        assert node_sequences(got) == {tuple(p) for p in nx.all_shortest_paths(world.g, a, b)}
+        assert node_sequences(got) == {tuple(p) for p in nx.all_shortest_paths(plain, a, b)}
+        on_paths = {n.id for p in got.paths for n in p.nodes}
+        assert {s.id for s in got.skipped} == {m for n in on_paths if n not in world.hubs
+                                               for m in world.g[n] if m in world.hubs}
         for p in got.paths:
             assert p.nodes[0].id == a and p.nodes[-1].id == b
             for i, edge in enumerate(p.edges):
                 assert {edge.source, edge.target} == {p.nodes[i].id, p.nodes[i + 1].id}
                 assert edge.sources
+
+
+def test_paths_through_supernodes_when_asked(world: World) -> None:
+    for a, b, length in path_pairs(world, 6, seed=7, g=world.g):
+        got = paths(world.ctx, a, b, max_hops=6, include_supernodes=True)
+        assert got.length == length and got.skipped == []
+        assert node_sequences(got) == {tuple(p) for p in nx.all_shortest_paths(world.g, a, b)}
+
+
+def test_accounts_joined_only_through_a_supernode_have_no_path_but_see_it(world: World) -> None:
+    plain = world.plain()
+    for hub in sorted(h for h in world.hubs if h.startswith("IP:")):
+        users = sorted(world.g[hub])
+        pair = next(((a, b) for i, a in enumerate(users) for b in users[i + 1:]
+                     if not nx.has_path(plain, a, b) or nx.shortest_path_length(plain, a, b) > 2), None)
+        if pair is None:
+            continue
+        got = paths(world.ctx, *pair, max_hops=2)
+        assert got.paths == [] and hub in {s.id for s in got.skipped}
+        assert paths(world.ctx, *pair, max_hops=2, include_supernodes=True).length == 2
+        return
+    pytest.fail("no CGNAT or VPN address alone joins two accounts")
 
 
 def test_paths_longer_than_max_hops_are_not_returned(world: World) -> None:
@@ -231,7 +309,7 @@ def test_paths_longer_than_max_hops_are_not_returned(world: World) -> None:
 def test_paths_only_through_kinds(world: World) -> None:
     kinds = [Label.IP.value, Label.FILE.value, Label.DEVICE.value]
     for a, b, _ in path_pairs(world, 5, seed=3):
-        allowed = [n for n, kind in world.g.nodes(data="kind") if kind in kinds or n in (a, b)]
+        allowed = [n for n, kind in world.plain().nodes(data="kind") if kind in kinds or n in (a, b)]
         sub = world.g.subgraph(allowed)
         got = paths(world.ctx, a, b, max_hops=6, kinds=kinds)
         if not nx.has_path(sub, a, b) or nx.shortest_path_length(sub, a, b) > 6:
@@ -259,7 +337,7 @@ def test_many_shortest_paths_are_capped_and_say_so(graph: GraphWriter, world: Wo
 # -- shared identifiers ----------------------------------------------------------------------------
 
 def test_shared_identifiers_of_one_report_person_and_account(world: World) -> None:
-    got = shared_identifiers(world.ctx, [JON, JON_PERSON])
+    got = shared_identifiers(world.ctx, [JON, JON_PERSON]).identifiers
     assert {s.entity.id for s in got} == {"Email:j.fake+tag@example.com", "Email:jon.fake@example.org",
                                          "Phone:+15555550123"}
     assert all(s.holders == [JON, JON_PERSON] and s.sources == ["cybertip:9000001"] for s in got)
@@ -279,7 +357,7 @@ def test_shared_identifiers_match_networkx(world: World) -> None:
                 if world.g.nodes[other]["kind"] in identifier:
                     expected.setdefault(other, set()).add(holder)
         expected = {k: v for k, v in expected.items() if len(v) >= 2}
-        got = shared_identifiers(world.ctx, ids)
+        got = shared_identifiers(world.ctx, ids).identifiers
         assert {s.entity.id: set(s.holders) for s in got} == expected
         for s in got:
             tying = {src for h in s.holders for r in world.g.edges[h, s.entity.id]["rels"] for src in r["sources"]}

@@ -58,10 +58,13 @@ def demo(
     if _already_loaded(truth):
         out.print(f"demo data already loaded ({reports} reports, seed {seed})")
     else:
-        run_load([folder / name for name in truth["files"]], parse_cybertip, strict=False)
+        from loaders.exits import parse_exits
         from loaders.hashsets import parse_hashset
 
-        run_load([folder / truth["hashset"]], lambda p: parse_hashset(p, name="synthetic-known"), strict=False)
+        run_load([folder / name for name in truth["files"]], parse_cybertip, strict=False, supernodes=False)
+        run_load([folder / truth["hashset"]], lambda p: parse_hashset(p, name="synthetic-known"), strict=False,
+                 supernodes=False)
+        run_load([folder / truth["vpn_exits"]], lambda p: parse_exits(p, name="synthetic-vpn"), strict=False)
     out.print(f"try a first search: [bold]{first_search(truth)}[/bold]  (a planted network member)")
     if serve:
         from graph_service.cli.serve import serve as serve_command

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from graph_service.cli.errors import err, reported
 from graph_service.cli.progress import BarProgress, summary_table
+from graph_service.cli.supernodes import mark
 from graph_service.database import open_driver
 from graph_service.settings import get_settings
 from loaders.errors import GracegraphError
@@ -58,8 +59,11 @@ def looks_like_referral(path: Path) -> bool:
 
 
 def run_load(files: list[Path], parse: Parser, *, strict: bool, case: str | None = None,
-             agency: str | None = None) -> LoadSummary:
-    """Shared by every `load` command: schema, progress bar, summary, problems, exit code."""
+             agency: str | None = None, supernodes: bool = True) -> LoadSummary:
+    """Shared by every `load` command: schema, progress bar, summary, problems, exit code.
+
+    With `supernodes`, the supernode marking runs after the load (graph_service/cli/supernodes.py).
+    """
     if not files:
         raise GracegraphError("no input files found")
     settings = get_settings()
@@ -71,9 +75,11 @@ def run_load(files: list[Path], parse: Parser, *, strict: bool, case: str | None
         with BarProgress(out, sum(p.stat().st_size for p in files)) as progress:
             summary = load_files(writer, files, parse, strict=strict, batch_size=settings.batch_size,
                                  transform=transform, progress=progress)
+        out.print(summary_table(summary))
+        if supernodes:
+            mark(driver, settings)
     finally:
         driver.close()
-    out.print(summary_table(summary))
     written = summary.written
     out.print(f"created {written.elements_created}, updated {sum(written.updated.values())}, "
               f"rejected {sum(summary.rejected.values())}")
@@ -125,6 +131,17 @@ def hashset(paths: list[Path] = PATHS, strict: bool = STRICT,
 
     files = expand(paths, (".json", ".csv", ".txt"))
     run_load(files, partial(parse_hashset, name=name, version=version), strict=strict)
+
+
+@app.command()
+@reported
+def exits(paths: list[Path] = PATHS, strict: bool = STRICT,
+          name: str | None = typer.Option(None, "--name", help="List name (default: file name).")) -> None:
+    """VPN/Tor exit lists: CSV `ip,provider`; the addresses become supernodes (reason exit_list)."""
+    from loaders.exits import parse_exits
+
+    files = expand(paths, (".csv", ".txt"))
+    run_load(files, partial(parse_exits, name=name), strict=strict)
 
 
 @app.command()

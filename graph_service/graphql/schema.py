@@ -16,6 +16,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection
 from strawberry.printer import print_schema
+from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
 from graph_service.graphql import community_types as ct
@@ -23,12 +24,17 @@ from graph_service.graphql import types as t
 from graph_service.graphql.bounds import bounds
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
+from graph_service.graphql.resolution import ResolutionMutation, ResolutionQuery
 from graph_service.settings import Settings
+from queries import charts, community_chart, link_analysis, prioritisation
 from queries import communities as community_queries
-from queries import community_chart, link_analysis
+from queries import trends as trend_analysis
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound
+from queries.prioritisation import Weights
 from queries.results import parse_entity_id
+from ui.exports import export_format
+from ui.exports.service import export_chart
 
 R = TypeVar("R")
 ApiInfo = Info[ApiContext, None]
@@ -40,7 +46,7 @@ async def call(info: ApiInfo, query: Callable[..., R], *args: Any, **kwargs: Any
 
 
 @strawberry.type
-class Query:
+class Query(ResolutionQuery):
     @strawberry.field(description="Entities whose key, name or label matches `text`, best first.")
     async def search(self, info: ApiInfo, text: str, kinds: list[str] | None = None,
                      limit: int = 20) -> list[t.SearchHit]:
@@ -61,25 +67,38 @@ class Query:
         raise BadInput("give either id, or both kind and key")
 
     @strawberry.field(description="The entities within `depth` hops of `ids`, optionally only of `kinds` "
-                                  "and seen between `since` and `until`.")
+                                  "and seen between `since` and `until`; providers and supernodes are "
+                                  "not expanded (listed in `skipped`) unless `includeSupernodes`.")
     async def neighbourhood(self, info: ApiInfo, ids: list[strawberry.ID], depth: int = 1,
                             kinds: list[str] | None = None, since: datetime | None = None,
-                            until: datetime | None = None, limit: int = 500) -> t.Subgraph:
+                            until: datetime | None = None, limit: int = 500,
+                            include_supernodes: bool = False) -> t.Subgraph:
         subgraph = await call(info, link_analysis.neighbourhood, list(ids), depth=depth, kinds=kinds,
-                              since=since, until=until, limit=limit)
+                              since=since, until=until, limit=limit, include_supernodes=include_supernodes)
         return t.to_subgraph(subgraph)
 
-    @strawberry.field(description="All shortest paths between two entities, up to `maxHops` long.")
+    @strawberry.field(description="All shortest paths between two entities, up to `maxHops` long, not "
+                                  "through providers or supernodes unless `includeSupernodes`.")
     async def paths(self, info: ApiInfo, source: Annotated[strawberry.ID, strawberry.argument(name="from")],
                     target: Annotated[strawberry.ID, strawberry.argument(name="to")], max_hops: int = 4,
-                    kinds: list[str] | None = None) -> t.PathSet:
-        return t.to_path_set(await call(info, link_analysis.paths, source, target, max_hops=max_hops, kinds=kinds))
+                    kinds: list[str] | None = None, include_supernodes: bool = False) -> t.PathSet:
+        return t.to_path_set(await call(info, link_analysis.paths, source, target, max_hops=max_hops, kinds=kinds,
+                                        include_supernodes=include_supernodes))
 
     @strawberry.field(description="Identifiers (emails, phones, addresses, devices, files) that two or "
-                                  "more of `ids` have in common, with the reports saying so.")
-    async def shared_identifiers(self, info: ApiInfo, ids: list[strawberry.ID]) -> list[t.SharedIdentifier]:
-        shared = await call(info, link_analysis.shared_identifiers, list(ids))
-        return [t.to_shared_identifier(s) for s in shared]
+                                  "more of `ids` have in common, with the reports saying so, and the "
+                                  "scored links between the accounts among them.")
+    async def shared_identifiers(self, info: ApiInfo, ids: list[strawberry.ID]) -> t.SharedEvidence:
+        shared = await call(info, link_analysis.shared_identifiers, list(ids), rules=info.context.links)
+        return t.to_shared_evidence(shared)
+
+    @strawberry.field(description="The accounts linked to account `id`, strongest first, each with the score "
+                                  "and the evidence (docs/analysis.md); `window` (seconds) for address co-use.")
+    async def links(self, info: ApiInfo, id: strawberry.ID, min_score: float | None = None,
+                    window: int | None = None, limit: int = 100) -> t.LinkSet:
+        found = await call(info, link_analysis.links, id, min_score=min_score, window_s=window, limit=limit,
+                           rules=info.context.links)
+        return t.to_link_set(found)
 
     @strawberry.field(description="What happened to an entity, in time order, a page at a time.")
     async def timeline(self, info: ApiInfo, id: strawberry.ID, first: int = 50,
@@ -93,6 +112,22 @@ class Query:
     @strawberry.field(description="One case and its reports, a page at a time.")
     async def case(self, info: ApiInfo, key: str, first: int = 50, after: str | None = None) -> t.CaseView:
         return t.to_case_view(await call(info, link_analysis.case, key, first=first, after=after))
+
+    @strawberry.field(description="Reports, files, accounts and the largest groups of linked accounts per "
+                                  "period between `from` and `to` (default: every dated report).")
+    async def trends(self, info: ApiInfo,
+                     since: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+                     until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
+                     bucket: t.TrendBucket = t.TrendBucket.MONTH) -> t.Trends:
+        return t.to_trends(await call(info, trend_analysis.trends, since, until, bucket.value))
+
+    @strawberry.field(description="Accounts or reports to look at first, best first, each score with its "
+                                  "parts and their evidence (docs/analysis.md).")
+    async def priorities(self, info: ApiInfo, scope: t.PriorityScope = t.PriorityScope.ACCOUNTS,
+                         limit: int = 50) -> list[t.Priority]:
+        found = await call(info, prioritisation.priorities, scope.value, limit=limit,
+                           weights=priority_weights(info.context.settings), rules=info.context.links)
+        return [t.to_priority(p) for p in found]
 
     @strawberry.field(description="The communities of a run (default: the newest), largest first by `orderBy`.")
     async def communities(self, info: ApiInfo, run: str | None = None, min_size: int = 2, limit: int = 50,
@@ -124,9 +159,31 @@ class Query:
         changes = await call(info, community_queries.compare_runs, before, after, threshold=threshold)
         return [ct.to_change(c) for c in changes]
 
+    # -- saved charts and their exports (issue 9) -------------------------------------------------
+
+    @strawberry.field(description="One saved chart by id, `<case>/<name>@<version>` (no `@<version>`: the latest).")
+    async def chart(self, info: ApiInfo, id: strawberry.ID) -> t.Chart:
+        return t.to_chart(await call(info, charts.get_chart, id))
+
+    @strawberry.field(description="The latest version of every chart saved in a case, by name.")
+    async def charts(self, info: ApiInfo, case: str) -> list[t.Chart]:
+        return [t.to_chart(c) for c in await call(info, charts.list_charts, case)]
+
+    @strawberry.field(description="A saved chart as a file (html, png, svg, graphml, gexf, anx, ftm, pdf), its "
+                                  "entities and links fetched afresh; written to the audit log. `actor` and "
+                                  "`agency` name who exports until the API has its own users.")
+    async def export_chart(self, info: ApiInfo, chart_id: strawberry.ID, format: str, actor: str | None = None,
+                           agency: str | None = None) -> t.ChartExport:
+        request = info.context.request
+        assert request is not None  # always set for HTTP requests, the only way in
+        state = request.app.state
+        result = await call(info, export_chart, chart_id, format, audit=state.audit, actor=actor, agency=agency,
+                            options=state.render_options)
+        return t.to_chart_export(result, export_format(format).binary)
+
 
 @strawberry.type
-class Mutation:
+class Mutation(ResolutionMutation):
     @strawberry.mutation(description="Find communities now (a new run, kept beside earlier ones); arguments "
                                      "left out take the GRACEGRAPH_COMMUNITY_* settings.")
     async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
@@ -142,6 +199,17 @@ class Mutation:
     async def delete_community_run(self, info: ApiInfo, run: str) -> int:
         return await call(info, community_queries.delete_run, run)
 
+    @strawberry.mutation(description="Save the viewer's chart as the next version of chart `name` of `case` "
+                                     "(the case is made if new); earlier versions stay as they were.")
+    async def save_chart(self, info: ApiInfo, case: str, name: str, state: JSON,
+                         author: str | None = None) -> t.Chart:
+        return t.to_chart(await call(info, charts.save_chart, case, name, state, author=author))
+
+
+def priority_weights(settings: Settings) -> Weights:
+    """The weights this deployment chose (`GRACEGRAPH_PRIORITY_*`); an unknown part is BAD_INPUT."""
+    return Weights.of(settings.priority_weights, settings.priority_recency_half_life_days)
+
 
 class GraceSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
@@ -149,6 +217,7 @@ class GraceSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    priority_weights(settings)  # checked before serving: a mistyped part must stop the service
     extensions: list[Any] = [*bounds(settings), ErrorCodes]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

@@ -3,12 +3,15 @@
 // being done, what came of it, or the server's error message and code.
 
 import * as api from './js/api.js';
+import { ChartDialog } from './js/charts.js';
 import { CommunityList } from './js/communities.js';
 import { el, plural } from './js/format.js';
 import { GraphView } from './js/graph.js';
 import { Panel } from './js/panel.js';
 import { SearchBox } from './js/search.js';
 import { Sidebar } from './js/sidebar.js';
+import { PriorityList } from './js/priorities.js';
+import { TrendsChart } from './js/trends.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -46,8 +49,26 @@ class App {
     });
     $('#communities-refresh').addEventListener('click', () => this.run('Loading the communities', () => this.communities.load()));
     $('#colour-communities').addEventListener('change', () => this.colourCommunities());
-    this.run('Loading the communities', () => this.communities.load()).then(() => {
-      if (this.requests === 0 && !$('#status').classList.contains('error')) this.status('Ready.');
+    this.trends = new TrendsChart($('#trends'), {
+      load: (bucket) => api.trends(bucket),
+      onPickPeriod: (start, end) => this.sidebar.setPeriod(start, end),
+    });
+    this.priorities = new PriorityList($('#priorities'), {
+      load: () => api.priorities(10),
+      onOpen: (entity) => this.open(entity),
+    });
+    Promise.all([
+      this.run('Loading trends', () => this.trends.refresh()),
+      this.run('Ranking accounts', () => this.priorities.refresh()),
+      this.run('Loading the communities', () => this.communities.load()),
+    ]).then(() => {
+      if (this.idle) this.status('Ready.');
+    });
+    this.charts = new ChartDialog($('#chart-dialog'), {
+      run: (doing, work) => this.run(doing, work),
+      status: (text, level) => this.status(text, level),
+      state: () => this.view.chartState(),
+      restore: (chart) => this.restoreChart(chart),
     });
     this._wireChart();
     this._wireToolbar();
@@ -141,6 +162,24 @@ class App {
     if (select && focusId && this.view.has(focusId)) this.select([focusId], { focus: !first });
     if ($('#colour-communities').checked && added.nodes.length) this.colourCommunities();
     this.refresh();
+    this.loadIdentities();
+  }
+
+  /** Ring the accounts that entity resolution has joined into one identity (confirmed links). */
+  async loadIdentities() {
+    const ids = this.view.nodes.getIds().filter((id) => id.startsWith('Account:') || id.startsWith('Person:'));
+    if (!ids.length) {
+      this.view.setIdentities([]);
+      return;
+    }
+    this.requests += 1;
+    try {
+      this.view.setIdentities(await api.identities(ids.slice(0, 2000)));
+    } catch (err) {
+      this.fail('Finding identities', err);
+    } finally {
+      this.requests -= 1;
+    }
   }
 
   // ---- communities ---------------------------------------------------------------------------
@@ -192,6 +231,16 @@ class App {
     }
     this.view.setTimeRange(since, until);
     this.status(since === null && until === null ? 'Time range cleared.' : 'Links outside the time range are hidden.');
+  }
+
+  /** A saved chart replaces what is drawn, exactly as it was saved. */
+  restoreChart(chart) {
+    this.clearPaths();
+    this.view.restore(chart.state, chart.graph);
+    this.sidebar.showTimeRange(chart.state.since, chart.state.until);
+    this.truncated(null);
+    this.panel.showEmpty();
+    this.refresh();
   }
 
   // ---- paths ---------------------------------------------------------------------------------
@@ -301,6 +350,9 @@ class App {
       this.view.unhideAll();
       this.status(`${plural(n, 'hidden node')} shown again.`);
     });
+    $('#btn-save-chart').addEventListener('click', () => this.charts.openSave());
+    $('#btn-open-chart').addEventListener('click', () => this.charts.openOpen());
+    $('#btn-export-chart').addEventListener('click', () => this.charts.openExport());
     $('#btn-export').addEventListener('click', () => {
       const link = el('a', { href: this.view.toPng(), download: 'gracegraph-chart.png' });
       link.click();
@@ -317,7 +369,7 @@ class App {
 
   _wireKeys() {
     document.addEventListener('keydown', (e) => {
-      if (e.target.closest('input, select, textarea')) return;
+      if (e.target.closest('input, select, textarea, dialog')) return;
       const selected = this.view.network.getSelectedNodes();
       if ((e.key === 'Delete' || e.key === 'Backspace') && selected.length) {
         e.preventDefault();
@@ -376,5 +428,8 @@ window.gracegraph = {
   edges: app.view.edges,
   get ready() {
     return app.idle;
+  },
+  get identities() {
+    return app.view.identities;
   },
 };
