@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ import igraph as ig
 import networkx as nx
 
 from bench.harness import bench_database, emit, machine
+from graph_service.analysis import supernode_rules
 from graph_service.database import open_driver
 from graph_service.settings import Settings, get_settings
 from loaders.cybertip import parse_cybertip
@@ -52,7 +54,8 @@ from loaders.synthetic import generate
 from loaders.writer import GraphWriter
 from queries.community_detection import Method, detect, leidenalg_partition, shape
 from queries.context import GraphContext
-from queries.projection import Projection, ProjectionOptions, shared_identifier_projection
+from queries.projection import PROJECTORS, Projection, ProjectionOptions, Projector
+from queries.supernodes import mark_supernodes
 
 Labels = list[Any]
 
@@ -135,16 +138,25 @@ def score_networks(projection: Projection, membership: list[int], truth: dict[st
     }
 
 
+def pull(ctx: GraphContext, projector: Projector, options: ProjectionOptions) -> tuple[Projection, float]:
+    """The projection and the seconds its pull took, after one warm-up pull (as a run after a load finds it)."""
+    projector(ctx, options)
+    result: tuple[Projection, float] = timed(lambda: projector(ctx, options))
+    return result
+
+
 def synthetic_part(args: argparse.Namespace, settings: Settings) -> tuple[dict[str, Any], Projection]:
+    """The first of `--projection`'s projections is scored in full; the others get Leiden's scores."""
     method = default_method(settings, args)
     options = ProjectionOptions.from_settings(settings)
+    names: list[str] = args.projection
+    pulled: dict[str, tuple[Projection, float]] = {}
     if args.loaded:
         truth = json.loads(Path(args.loaded).read_text())
         driver = open_driver(Settings(), start=False)
         try:
             ctx = GraphContext(driver, Settings().neo4j_database, settings.community_timeout_s)
-            shared_identifier_projection(ctx, options)  # warm the server's caches and plans, as a load leaves them
-            projection, pull_s = timed(lambda: shared_identifier_projection(ctx, options))
+            pulled = {name: pull(ctx, PROJECTORS[name], options) for name in names}
         finally:
             driver.close()
         reports, load_s = truth["params"]["reports"], None
@@ -159,19 +171,27 @@ def synthetic_part(args: argparse.Namespace, settings: Settings) -> tuple[dict[s
                                                            [Path(tmp) / f for f in planted.files], parse_cybertip))
                 assert not summary.failed
                 ctx = GraphContext(driver, db, settings.community_timeout_s)
-                shared_identifier_projection(ctx, options)  # warm, as the pull after a long load finds it
-                projection, pull_s = timed(lambda: shared_identifier_projection(ctx, options))
+                mark_supernodes(ctx, supernode_rules(settings))  # as `gracegraph load` does after every load
+                pulled = {name: pull(ctx, PROJECTORS[name], options) for name in names}
         reports = args.reports
+    projection, pull_s = pulled[names[0]]
     leiden, leiden_s = timed(lambda: detect(projection.graph, method))
     louvain, louvain_s = timed(lambda: detect(projection.graph, LOUVAIN))
     components = detect(projection.graph, Method("components"))
+    others = {}
+    for name in names[1:]:
+        other, other_pull_s = pulled[name]
+        found, found_s = timed(partial(detect, other.graph, method))
+        others[name] = {"pull_s": other_pull_s, "accounts": len(other.keys), "edges": other.graph.ecount(),
+                        "leiden": {**score_networks(other, found, truth), "seconds": found_s}}
     return {
         "reports": reports, "seed": args.seed, "load_s": load_s, "pull_s": pull_s,
-        "projection": {"accounts": len(projection.keys), "edges": projection.graph.ecount(),
-                       "excluded": projection.excluded},
+        "projection": {"name": projection.name, "accounts": len(projection.keys),
+                       "edges": projection.graph.ecount(), "excluded": projection.excluded},
         "leiden": {**score_networks(projection, leiden, truth), "seconds": leiden_s, "method": method.describe()},
         "louvain": {**score_networks(projection, louvain, truth), "seconds": louvain_s},
         "components": score_networks(projection, components, truth),
+        "other_projections": others,
     }, projection
 
 
@@ -310,6 +330,8 @@ def main() -> None:
     parser.add_argument("--edgelist")
     parser.add_argument("--truth")
     parser.add_argument("--out")
+    parser.add_argument("--projection", type=lambda s: s.split(","), default=["shared-identifiers"],
+                        help=f"projections to pull and score, the first in full ({', '.join(PROJECTORS)})")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:

@@ -23,8 +23,13 @@ Everything comes from one query, streamed (one row per shared identifier, holder
 server, in key order so that the same graph always gives the same projection), and the pairs go
 into igraph in bulk: `itertools.combinations` and one `simplify` that sums the weights, in C.
 
-A different projection (the link strength of issue 5, identities instead of accounts) plugs in as
-another `Projector`: any function of (GraphContext, ProjectionOptions) returning a `Projection`.
+`link_projection` is the other projection: the scored links of link analysis (`queries/links.py`,
+docs/analysis.md: weight x rarity x proximity x support per piece of evidence, summed) as the
+ties, so that communities follow the same strengths an investigator reads on a link. It costs
+more (every pair's evidence is kept in Python before it becomes a weight: measured in
+docs/benchmarks.md), so it is chosen by name (`GRACEGRAPH_COMMUNITY_PROJECTION=links`). Another
+projection (identities instead of accounts) plugs in as another `Projector`: any function of
+(GraphContext, ProjectionOptions) returning a `Projection`.
 """
 
 from __future__ import annotations
@@ -38,8 +43,12 @@ from typing import Any
 
 import igraph as ig
 
+from graph_service.analysis import link_rules
 from graph_service.settings import Settings
+from loaders.model import Label
 from queries.context import GraphContext
+from queries.links import LinkRules, project_links
+from queries.results import parse_entity_id
 
 #: How much one shared identifier of each kind ties its holders, before rarity. A device, a phone,
 #: an email, a report naming both accounts or the provider's own association say "same person or
@@ -63,11 +72,12 @@ class ProjectionOptions:
     window_s: int = 3600
     max_degree: int = 50
     excluded_ip_kinds: tuple[str, ...] = ("cgnat", "private")
+    links: LinkRules = field(default_factory=LinkRules)  # the `links` projection's scoring
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProjectionOptions:
         return cls(window_s=settings.community_window_s, max_degree=settings.community_max_degree,
-                   excluded_ip_kinds=tuple(settings.community_excluded_ip_kinds))
+                   excluded_ip_kinds=tuple(settings.community_excluded_ip_kinds), links=link_rules(settings))
 
     def describe(self) -> dict[str, Any]:
         return {"window_s": self.window_s, "max_degree": self.max_degree,
@@ -257,5 +267,35 @@ def shared_identifier_projection(ctx: GraphContext, options: ProjectionOptions) 
     return ctx.stream_into(SHARED_IDENTIFIERS, consume, **params)
 
 
+def link_projection(ctx: GraphContext, options: ProjectionOptions) -> Projection:
+    """Accounts tied by their scored links (`queries.links.project_links`), the score as the weight.
+
+    `ties` counts the distinct pieces of evidence behind the links, by kind. What link analysis
+    leaves out (marked supernodes, identifiers of more than `max_holders` accounts) it does not
+    count, so `excluded` is empty here; `options.links` decides the scoring, not the
+    shared-identifier options.
+    """
+    rules = options.links
+    found = project_links(ctx, rules)
+    builder = _Builder()
+    evidence: set[tuple[str, str]] = set()
+    for link in found:
+        a, b = builder.vertices([_account_key(link.a), _account_key(link.b)])
+        builder.pairs.append((a, b))
+        builder.weights.append(link.score)
+        evidence.update((e.kind, e.key) for e in link.evidence)
+    builder.ties.update(kind for kind, _ in evidence)
+    described = {"window_s": rules.window_s, "min_score": rules.min_score, "rarity_exponent": rules.rarity_exponent,
+                 "weights": dict(rules.weights), "device_cousage_required": rules.device_cousage_required,
+                 "max_holders": rules.max_holders}
+    return builder.build("links", described)
+
+
+def _account_key(value: str) -> str:
+    label, key = parse_entity_id(value)
+    assert label is Label.ACCOUNT, value  # links join accounts only
+    return key
+
+
 #: Projections by name, as `runCommunities` and the CLI accept them.
-PROJECTORS: dict[str, Projector] = {"shared-identifiers": shared_identifier_projection}
+PROJECTORS: dict[str, Projector] = {"shared-identifiers": shared_identifier_projection, "links": link_projection}

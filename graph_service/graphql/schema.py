@@ -188,9 +188,11 @@ class Mutation(ResolutionMutation):
                                      "left out take the GRACEGRAPH_COMMUNITY_* settings.")
     async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
                               resolution: float | None = None, seed: int | None = None,
-                              engine: str | None = None, min_size: int | None = None) -> ct.CommunityRun:
+                              engine: str | None = None, min_size: int | None = None,
+                              projection: str | None = None) -> ct.CommunityRun:
         settings = info.context.settings
-        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
+        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size,
+                                                 projection)
         graph = replace(info.context.graph, timeout_s=settings.community_timeout_s)
         return ct.to_run(await asyncio.to_thread(community_queries.run_communities, graph, options))
 
