@@ -31,6 +31,7 @@ from queries.community_detection import Method
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound, Unavailable
 from queries.gds import choose_engine, has_gds
+from queries.supernodes import SupernodeRules, mark_supernodes
 from tests.test_api import LEAKS
 
 CASE, AGENCY = "case-comm-1", "agency-comm"
@@ -293,3 +294,22 @@ def test_cli_runs_shows_compares_and_deletes(world, first: q.CommunityRun, cli_e
     assert gone.exit_code == 0 and f"deleted run {run.run}" in gone.output
     bad = runner.invoke(cli, ["communities", "--algorithm", "spectral"])
     assert bad.exit_code == 1 and "error:" in bad.output and "spectral" in bad.output
+
+
+def test_a_run_on_the_links_projection_finds_the_same_networks(world, first: q.CommunityRun) -> None:
+    """Last in the module: it marks supernodes (as every `gracegraph load` does), which link analysis reads."""
+    ctx, truth = world
+    mark_supernodes(ctx, SupernodeRules())
+    run = q.run_communities(ctx, replace(DEFAULT, projector="links"))
+    try:
+        assert q.get_run(ctx, run.run).projection["name"] == "links"
+        placed = memberships(ctx, run.run)
+        for network in truth["networks"]:
+            numbers = {placed.get(account) for account in network["accounts"]}
+            assert len(numbers) == 1 and None not in numbers, network["id"]
+        found = [placed[network["accounts"][0]] for network in truth["networks"]]
+        assert len(found) == len(set(found)), "two networks in one community"
+    finally:
+        q.delete_run(ctx, run.run)
+    with pytest.raises(BadInput, match="unknown projection"):
+        q.run_communities(ctx, replace(DEFAULT, projector="nearest"))
