@@ -4,7 +4,9 @@ nothing leaves 127.0.0.1 and the console stays clean."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import Page
@@ -16,6 +18,7 @@ from loaders.pipeline import load_files
 from loaders.synthetic import generate
 from loaders.writer import GraphWriter
 from queries import communities as q
+from queries.community_detection import Method
 from queries.context import GraphContext
 from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
 
@@ -70,3 +73,34 @@ def test_a_community_opens_as_its_own_chart_with_its_card(viewer: tuple[Page, Tr
     page.uncheck("#colour-communities")
     wait_ready(page)
     assert page.evaluate("gracegraph.nodes.get({filter: n => n.borderWidth === 5}).length") == 0
+
+
+def test_the_list_says_what_changed_since_the_run_before(base_url: str, run: q.CommunityRun,
+                                                        graph: GraphWriter) -> None:
+    """Last in the module: it makes a newer run (denser groups only), compared with `run`."""
+    ctx = GraphContext(graph.driver, graph.database, timeout_s=120)
+    dense = q.run_communities(ctx, replace(q.RunOptions(), method=Method(resolution=0.6)))
+    try:
+        changes = q.compare_runs(ctx, run.run, dense.run)
+        counts = Counter(change.kind for change in changes)
+        assert counts["SPLIT"] or counts["SHRANK"] or counts["VANISHED"], counts  # denser: something broke up
+        with fenced_page(base_url) as (page, traffic):
+            page.goto("/")
+            wait_ready(page)
+            line = page.locator("#community-changes").inner_text()
+            assert line.startswith(f"Since run {run.run}:")
+            for kind, word in (("GREW", "grew"), ("SHRANK", "shrank"), ("MERGED", "merged"), ("SPLIT", "split"),
+                               ("APPEARED", "appeared"), ("VANISHED", "vanished")):
+                assert (f"{counts[kind]} {word}" in line) == bool(counts[kind]), (kind, line)
+            shown = page.evaluate("""[...document.querySelectorAll('#communities .community-row')].map(r => {
+                const badge = r.querySelector('.change-badge');
+                return [r.dataset.id, badge.hidden ? null : badge.dataset.kind];
+            })""")
+            kind_of = {b: change.kind for change in changes for b in change.after}
+            for community, kind in shown:
+                expected = kind_of.get(community)
+                assert kind == (None if expected in (None, "STABLE") else expected), community
+            screenshot(page, "viewer-community-changes.png")
+            assert traffic.outside() == [] and traffic.console_errors == [] and traffic.page_errors == []
+    finally:
+        q.delete_run(ctx, dense.run)

@@ -46,6 +46,7 @@ class App {
     this.communities = new CommunityList($('#communities'), {
       onOpen: (id) => this.openCommunity(id),
       onError: (err) => this.fail('Loading the communities', err),
+      changesRoot: $('#community-changes'),
     });
     $('#communities-refresh').addEventListener('click', () => this.run('Loading the communities', () => this.communities.load()));
     $('#colour-communities').addEventListener('change', () => this.colourCommunities());

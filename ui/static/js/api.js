@@ -115,6 +115,22 @@ const MEMBERSHIPS = `query Memberships($ids: [ID!]!) {
   communityMemberships(ids: $ids) { entity community number size }
 }`;
 
+const RUNS = `query CommunityRuns { communityRuns { run createdAt status } }`;
+
+const CHANGES = `query CommunityChanges($before: String!, $after: String!) {
+  communityChanges(before: $before, after: $after) { kind before after sizeBefore sizeAfter jaccard joined left }
+}`;
+
+/** Stored community runs, newest first. */
+export async function communityRuns() {
+  return (await graphql('CommunityRuns', RUNS, {})).communityRuns;
+}
+
+/** How the communities of run `before` became those of the later run `after` (Jaccard matching). */
+export async function communityChanges(before, after) {
+  return (await graphql('CommunityChanges', CHANGES, { before, after })).communityChanges;
+}
+
 /** The newest run's communities, largest first. */
 export async function communities(limit = 15) {
   return (await graphql('Communities', COMMUNITIES, { limit })).communities;

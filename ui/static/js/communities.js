@@ -12,12 +12,24 @@ export function communityColour(number) {
   return PALETTE[number % PALETTE.length];
 }
 
+/** What a change says on a community's row of the later run, by kind (STABLE says nothing). */
+const BADGES = {
+  APPEARED: () => 'new', GREW: (c) => `+${c.sizeAfter - c.sizeBefore}`, SHRANK: (c) => `−${c.sizeBefore - c.sizeAfter}`,
+  MERGED: (c) => `merged ${c.before.length}`, SPLIT: () => 'split off',
+};
+
+/** Kinds as the summary line words them, in its order. */
+const SAID = [['GREW', 'grew'], ['SHRANK', 'shrank'], ['MERGED', 'merged'], ['SPLIT', 'split'],
+  ['APPEARED', 'appeared'], ['VANISHED', 'vanished']];
+
 export class CommunityList {
-  constructor(root, { onOpen, onError }) {
+  constructor(root, { onOpen, onError, changesRoot = null }) {
     this.root = root;
+    this.changesRoot = changesRoot;
     this.onOpen = onOpen;
     this.onError = onError;
     this.items = [];
+    this.changes = [];
   }
 
   /** Ask for the newest run's largest communities; "no run yet" is a message, not an error. */
@@ -45,7 +57,44 @@ export class CommunityList {
       },
       el('span', { class: 'swatch', style: `background:${communityColour(c.number)}` }),
       el('span', { class: 'community-name' }, `#${c.number}`),
-      el('span', { class: 'legend-count' }, `${c.size} acc · ${c.reportCount} rep`)))));
+      el('span', { class: 'legend-count' }, `${c.size} acc · ${c.reportCount} rep`),
+      el('span', { class: 'change-badge', hidden: true })))));
+    await this.loadChanges();
+  }
+
+  /** Compare the newest run with the finished run before it: a line of counts, a badge per row. */
+  async loadChanges() {
+    if (!this.changesRoot) return;
+    this.changes = [];
+    this.changesRoot.replaceChildren();
+    const runs = (await api.communityRuns()).filter((r) => r.status === 'done');
+    const newest = this.items.length ? this.items[0].run : null;
+    const at = runs.findIndex((r) => r.run === newest);
+    if (at < 0 || at + 1 >= runs.length) {
+      this.changesRoot.textContent = 'No earlier run to compare with.';
+      return;
+    }
+    const before = runs[at + 1];
+    this.changes = await api.communityChanges(before.run, newest);
+    const counts = new Map();
+    for (const change of this.changes) counts.set(change.kind, (counts.get(change.kind) || 0) + 1);
+    const said = SAID.filter(([kind]) => counts.get(kind)).map(([kind, word]) => `${counts.get(kind)} ${word}`);
+    this.changesRoot.replaceChildren(
+      el('span', { title: `Members matched by Jaccard index between run ${before.run} and run ${newest}` },
+        `Since run ${before.run}: ${said.join(', ') || 'no change'}.`));
+    for (const change of this.changes) {
+      const badge = BADGES[change.kind];
+      if (!badge) continue;
+      for (const id of change.after) {
+        const row = this.root.querySelector(`.community-row[data-id="${CSS.escape(id)}"] .change-badge`);
+        if (!row) continue;
+        row.hidden = false;
+        row.dataset.kind = change.kind;
+        row.textContent = badge(change);
+        row.title = `${change.kind.toLowerCase()}: ${change.sizeBefore} → ${change.sizeAfter} members, `
+          + `Jaccard ${change.jaccard.toFixed(2)}${change.before.length ? `, from ${change.before.join(', ')}` : ''}`;
+      }
+    }
   }
 }
 
