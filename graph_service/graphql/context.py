@@ -27,8 +27,8 @@ class ApiContext(BaseContext):
         self.graph = graph
         self.settings = settings or get_settings()  # defaults of analyses run through the API
         self.links = link_rules(self.settings)
-        self.entities = entity_loader(graph)
         self.principal = principal
+        self.entities = entity_loader(graph, lambda: self.scope)
         self.audit = audit
 
     @property

@@ -27,7 +27,7 @@ from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
 from graph_service.graphql.resolution import ResolutionMutation, ResolutionQuery
 from graph_service.settings import Settings
-from queries import cases, charts, deconfliction, link_analysis, prioritisation
+from queries import cases, charts, community_chart, deconfliction, link_analysis, prioritisation
 from queries import communities as community_queries
 from queries import trends as trend_analysis
 from queries.bounds import check_kind
@@ -53,11 +53,10 @@ class Query(ResolutionQuery):
                      key: str | None = None) -> t.Entity | None:
         if id is not None and kind is None and key is None:
             parse_entity_id(id)  # a malformed id is BAD_INPUT, and must not fail the batch it would join
-            found = await info.context.entities.load(id)
-            shown = None if found is None else await ask(info, lambda _graph: found)
-            if shown is None:  # hidden reads as absent, word for word
+            found = await info.context.entities.load(id)  # the loader prunes: hidden reads as absent
+            if found is None:
                 raise NotFound(f"no entity {id!r}")
-            return t.to_entity(shown)
+            return t.to_entity(found)
         if id is None and kind is not None and key is not None:
             by_key = await ask(info, link_analysis.get_entity_by_key, kind, key)
             if by_key is None:  # hidden: word for word what queries.entities says of an absent one
@@ -140,6 +139,14 @@ class Query(ResolutionQuery):
     async def community(self, info: ApiInfo, id: strawberry.ID) -> ct.Community:
         return ct.to_community(await ask(info, community_queries.community_summary, id))
 
+    @strawberry.field(description="For each account among `ids` that has one, its community in `run` "
+                                  "(default: the newest run).")
+    async def community_memberships(self, info: ApiInfo, ids: list[strawberry.ID],
+                                    run: str | None = None) -> list[ct.CommunityMembership]:
+        found = await ask(info, community_chart.community_memberships, list(ids), run)
+        return [ct.CommunityMembership(entity=strawberry.ID(m.entity), community=strawberry.ID(m.community),
+                                       number=m.number, size=m.size) for m in found]
+
     @strawberry.field(description="Stored community runs, newest first.")
     async def community_runs(self, info: ApiInfo) -> list[ct.CommunityRun]:
         return [ct.to_run(r) for r in await ask(info, community_queries.list_runs)]
@@ -195,9 +202,11 @@ class Mutation(ResolutionMutation):
                                      "left out take the GRACEGRAPH_COMMUNITY_* settings.")
     async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
                               resolution: float | None = None, seed: int | None = None,
-                              engine: str | None = None, min_size: int | None = None) -> ct.CommunityRun:
+                              engine: str | None = None, min_size: int | None = None,
+                              projection: str | None = None) -> ct.CommunityRun:
         settings = info.context.settings
-        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
+        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size,
+                                                 projection)
         graph = replace(info.context.graph, timeout_s=settings.community_timeout_s)
         return ct.to_run(await change(info, community_queries.run_communities, options, graph=graph))
 
