@@ -142,6 +142,12 @@ class AuthStore:
             except sqlite3.IntegrityError:
                 raise AuthError(f"user {name!r} exists already") from None
 
+    def user(self, name: str) -> tuple[str, Role] | None:
+        """The agency and role of user `name`, or None."""
+        with self._db() as db:
+            row = db.execute("SELECT agency, role FROM users WHERE name = ?", (name,)).fetchone()
+        return None if row is None else (row[0], Role(row[1]))
+
     def ensure_user(self, name: str, agency: str, role: Role) -> None:
         """Add the user unless one of that name exists (kept as it is, role included)."""
         with self._db() as db:

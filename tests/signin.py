@@ -21,6 +21,9 @@ def token_for(settings: Settings, user: str = "test-admin", agency: str = TEST_A
     """A fresh token of `user` (made, in `agency` with `role`, if new) in the settings' auth store."""
     store = AuthStore.of(settings)
     store.ensure_user(user, agency, role)
+    # The auth store lives for the whole session: a name reused with another agency would quietly
+    # keep the first one's, and a test would ask as someone else.
+    assert store.user(user) == (agency, role), f"test user {user!r} exists as {store.user(user)}"
     return store.issue_token(user)
 
 

@@ -137,7 +137,7 @@ def client(ctx: GraphContext, neo4j_settings: Settings, tmp_path_factory: pytest
            ) -> Iterator[TestClient]:
     settings = neo4j_settings.model_copy(update={"audit_log": tmp_path_factory.mktemp("audit") / "audit.jsonl"})
     AuthStore.of(settings).add_agency("D", "Agency D", "D's duty desk")
-    with signed_in(create_app(settings), "b-analyst", "B", Role.ANALYST) as test_client:
+    with signed_in(create_app(settings), "b-desk", "B", Role.ANALYST) as test_client:
         yield test_client
 
 
@@ -153,7 +153,7 @@ def test_the_api_answers_and_audits_deconfliction(client: TestClient) -> None:
     assert by_case["A-1"]["reports"] == [] and bad["error"]
     settings = client.app.state.settings  # type: ignore[attr-defined]
     last = list(AuditLog(settings.audit_path).entries())[-1]
-    assert (last.actor, last.agency, last.operation) == ("b-analyst", "B", "graphql query (anonymous)")
+    assert (last.actor, last.agency, last.operation) == ("b-desk", "B", "graphql query (anonymous)")
     assert last.counts["deconflict"] == 2 and last.counts["deconflict.hits"] == len(email["hits"])
     assert last.variables["variables"]["ids"][0]["value"] == EMAIL
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-import graph_service.graphql.access as access
 from graph_service.app import create_app
 from graph_service.auth import Role
 from graph_service.settings import Settings
@@ -169,9 +167,8 @@ def test_agency_b_learns_nothing_of_agency_a(as_b: TestClient, world: World) -> 
 def test_the_battery_catches_an_unfiltered_resolver(as_b: TestClient, world: World,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The same battery against resolvers that skip need-to-know: it must report leaks."""
-    unfiltered = SimpleNamespace(require=lambda *_: None, restrict=lambda _ctx, _scope, answer: answer,
-                                 Forbidden=visibility.Forbidden)
-    monkeypatch.setattr(access, "visibility", unfiltered)
+    monkeypatch.setattr(visibility, "require", lambda *_: None)
+    monkeypatch.setattr(visibility, "restrict", lambda _ctx, _scope, answer: answer)
     leaks = Battery(as_b, world).run()
     assert any(leak.startswith("entity(id)") for leak in leaks), leaks
     assert any(leak.startswith("neighbourhood") for leak in leaks), leaks
@@ -190,7 +187,8 @@ def test_agency_a_reads_its_own_case_and_what_it_shares(as_a: TestClient, world:
     assert shared["sources"] and set(shared["sources"]) <= world.reports_a  # B's reports stay B's
 
 
-def test_unassigned_data_is_for_roles_cleared_for_it(app: Any, world: World) -> None:
+def test_unassigned_data_is_for_roles_cleared_for_it(world: World, neo4j_settings: Settings) -> None:
+    app = create_app(neo4j_settings)  # its own: closing a client of the shared app would close its driver
     loose = next(i for i, s in world.nodes.items() if set(s) <= world.unassigned and i.startswith("Account:"))
     q = "query($id: ID!) { entity(id: $id) { id } }"
     with signed_in(app, "b-super", B, Role.SUPERVISOR) as supervisor:
