@@ -4,6 +4,7 @@ Routes:
 
 - `POST /graphql`: the API (GraphiQL on `GET /graphql`, its assets under `/static/vendor/`);
 - `GET /healthz`: 200 `{"status": "ok", "neo4j": "ok"}` when Neo4j answers, else 503;
+- `GET /review`: the entity-resolution review queue (`ui/static/review.html`);
 - `GET /`: the viewer (`ui/static/index.html`), its files under `/static/`, and vis-network from
   pyvis's bundled copy under `/static/vis/` (no CDN: DESIGN.md §8).
 
@@ -28,12 +29,14 @@ from starlette.staticfiles import StaticFiles
 import ui
 from graph_service import graphiql
 from graph_service.analysis import link_rules
+from graph_service.audit import AuditLog
 from graph_service.database import open_driver
 from graph_service.graphql import build_schema
 from graph_service.graphql.router import GraphRouter
 from graph_service.logging import RequestLog, configure_logging
 from graph_service.settings import Settings, get_settings
 from queries.context import GraphContext
+from ui.exports import RenderOptions
 
 log = logging.getLogger("gracegraph.app")
 
@@ -51,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = await asyncio.to_thread(open_driver, settings)  # starts the local Neo4j if need be
         app.state.graph = GraphContext(driver, settings.neo4j_database, settings.query_timeout_s)
-        app.state.links = link_rules(settings)
+        app.state.settings = settings
+        link_rules(settings)  # a mistyped evidence kind must stop the service
         log.info("service.started", extra={"neo4j": settings.bolt_uri, "database": settings.neo4j_database})
         try:
             yield
@@ -62,8 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # FastAPI's /docs and /redoc pages load their scripts from a CDN: off, like the OpenAPI file
     # that only they would read. GraphiQL documents the API.
     app = FastAPI(title="gracegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
     app.add_middleware(RequestLog)
 
+    app.state.audit = AuditLog(settings.audit_path)  # every export (and, with auth, every query) lands here
+    app.state.render_options = RenderOptions(chromium=settings.chromium)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     ide = (lambda: graphiql.page(VENDOR)) if settings.graphiql else None
     app.include_router(GraphRouter(build_schema(settings), ide), prefix="/graphql")
@@ -71,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static/vis", StaticFiles(directory=VIS), name="vis")
     app.mount("/static", StaticFiles(directory=VIEWER, check_dir=False), name="static")
     app.add_api_route("/", viewer, methods=["GET"])
+    app.add_api_route("/review", review, methods=["GET"])
     return app
 
 
@@ -90,9 +98,18 @@ def vendor_file(name: str) -> Response:
     return graphiql.vendor_file(VENDOR, name)
 
 
-def viewer() -> Response:
-    index = VIEWER / "index.html"
-    if not index.is_file():
-        return PlainTextResponse(f"the viewer is not installed ({index} is missing); GraphiQL is at /graphql\n",
+def _page(name: str) -> Response:
+    page = VIEWER / name
+    if not page.is_file():
+        return PlainTextResponse(f"the viewer is not installed ({page} is missing); GraphiQL is at /graphql\n",
                                  status_code=404)
-    return FileResponse(index)
+    return FileResponse(page)
+
+
+def viewer() -> Response:
+    return _page("index.html")
+
+
+def review() -> Response:
+    """The entity-resolution review queue (ui/static/review.html)."""
+    return _page("review.html")

@@ -43,6 +43,37 @@ class Settings(BaseSettings):
     introspection: bool = True
     log_level: str = "INFO"
 
+    # Priorities (queries/prioritisation.py, docs/analysis.md): weights of a score's parts.
+    priority_weights: dict[str, float] = Field(default_factory=dict)
+    priority_recency_half_life_days: float = 180.0
+    community_algorithm: str = "leiden"
+    community_quality: str = "cpm"
+    community_resolution: float = 0.05
+    community_seed: int = 42
+    community_engine: str = "auto"
+    community_min_size: int = 2
+    community_window_s: int = 3600
+    community_max_degree: int = 50
+    community_excluded_ip_kinds: list[str] = ["cgnat", "private"]
+    community_timeout_s: float = 900.0
+    audit_log: Path | None = None
+    chromium: Path = Path("/usr/bin/chromium")
+    # Entity resolution (queries/resolution.py; docs/resolution.md explains each one).
+    resolution_threshold: float = 0.9
+    resolution_auto_accept: float = 0.999
+    resolution_allow_auto_accept: bool = False
+    resolution_max_block: int = 100
+    resolution_device_max_accounts: int = 10
+    resolution_ip_max_accounts: int = 20
+    resolution_ip_window_s: float = 3600.0
+    resolution_weight_email: float = 8.0
+    resolution_weight_phone: float = 7.0
+    resolution_weight_device: float = 5.0
+    resolution_weight_provider: float = 7.0
+    resolution_use_em: bool = True
+    resolution_u_sample: int = 300_000
+    resolution_seed: int = 0
+    resolution_workers: int = 1
     # Supernodes (queries/supernodes.py): addresses, devices and files too widely shared to be evidence.
     supernode_min_degree: int = 50
     supernode_spread_min_degree: int = 10
@@ -60,6 +91,11 @@ class Settings(BaseSettings):
     def uses_local_neo4j(self) -> bool:
         """True when no external server was named, so commands start our own."""
         return not self.neo4j_uri
+
+    @property
+    def audit_path(self) -> Path:
+        """The audit log's file: `audit_log` when set, else `audit.jsonl` under `home`."""
+        return self.audit_log or self.home / "audit.jsonl"
 
     @property
     def bolt_uri(self) -> str:

@@ -117,9 +117,18 @@ def _release(elem: Element) -> None:
 
 # -- reading elements ------------------------------------------------------------------------------
 
+#: Local names by tag, so a namespaced tag is split once per document rather than once per element.
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(elem: Element) -> str:
     tag = elem.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    if type(tag) is not str:  # comments and processing instructions have no name
+        return ""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = _LOCAL_NAMES[tag] = tag.rpartition("}")[2]
+    return name
 
 
 def _text(elem: Element) -> str | None:
@@ -140,16 +149,19 @@ def _attr(elem: Element, name: str, path: str) -> Raw | None:
 def _children(elem: Element, base: str) -> Iterator[tuple[str, str, Element]]:
     """(local name, path, child) of each element child; repeatable names get their index."""
     counts: dict[str, int] = {}
+    prefix = base + "/" if base else ""
     for child in elem:
-        name = _local(child)
+        tag = child.tag
+        name = _LOCAL_NAMES.get(tag) if type(tag) is str else ""
+        if name is None:
+            name = _local(child)
         if not name:
             continue
         if name in _REPEATED:
-            counts[name] = counts.get(name, 0) + 1
-            name_path = f"{name}[{counts[name]}]"
+            counts[name] = number = counts.get(name, 0) + 1
+            yield name, f"{prefix}{name}[{number}]", child
         else:
-            name_path = name
-        yield name, f"{base}/{name_path}" if base else name_path, child
+            yield name, prefix + name, child
 
 
 def _fields(elem: Element, base: str) -> dict[str, tuple[str, Element]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from neo4j import ManagedTransaction
 
 from loaders.model import HASH_STRENGTH, Node
+from loaders.params import Rows
 
 HASH_PROPS = HASH_STRENGTH  # the File properties that identify it
 
@@ -67,7 +68,7 @@ def resolve_files(tx: ManagedTransaction, files: list[Node]) -> tuple[dict[str, 
             groups.join(node.key, f"{algo}:{value}")
             values.add(value)
     existing: list[str] = []
-    for rec in tx.run(_FIND_FILES, values=sorted(values)):
+    for rec in tx.run(_FIND_FILES, values=Rows(sorted(values))):
         key = rec["key"]
         existing.append(key)
         found = {a: rec[a] for a in HASH_PROPS if rec[a]}
@@ -96,5 +97,5 @@ def resolve_files(tx: ManagedTransaction, files: list[Node]) -> tuple[dict[str, 
         for key in keys:
             remap[key] = target
     if rekeys:
-        tx.run(_REKEY_FILE, pairs=rekeys).consume()
+        tx.run(_REKEY_FILE, pairs=Rows(rekeys)).consume()
     return remap, conflicts

@@ -24,10 +24,14 @@ class Label(StrEnum):
     FILE = "File"
     PERSON = "Person"
     IDENTITY = "Identity"
+    RESOLUTION_RUN = "ResolutionRun"
     CASE = "Case"
     AGENCY = "Agency"
     LOCATION = "Location"
     HASHSET = "HashSet"
+    COMMUNITY = "Community"
+    COMMUNITY_RUN = "CommunityRun"
+    CHART = "Chart"  # a saved link chart of a case (queries/charts.py), versioned
 
 
 class Rel(StrEnum):
@@ -48,6 +52,8 @@ class Rel(StrEnum):
     MEMBER_OF = "MEMBER_OF"
     ASSOCIATED_WITH = "ASSOCIATED_WITH"
     RELATED_TO = "RELATED_TO"
+    FILED_IN = "FILED_IN"  # (Chart)-[:FILED_IN]->(Case)
+    REVISES = "REVISES"  # (Chart version n)-[:REVISES]->(Chart version n-1)
 
 
 L = Label
@@ -67,10 +73,12 @@ ENDPOINTS: dict[Rel, tuple[frozenset[Label], frozenset[Label]]] = {
     Rel.LOCATED_IN: (frozenset({L.IP, L.ACCOUNT, L.PERSON}), frozenset({L.LOCATION})),
     Rel.PART_OF: (frozenset({L.REPORT}), frozenset({L.CASE})),
     Rel.OWNED_BY: (frozenset({L.CASE}), frozenset({L.AGENCY})),
-    Rel.SAME_AS: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
-    Rel.MEMBER_OF: (frozenset({L.ACCOUNT, L.IDENTITY}), frozenset()),
+    Rel.SAME_AS: (frozenset({L.ACCOUNT, L.PERSON}), frozenset({L.ACCOUNT, L.PERSON})),
+    Rel.MEMBER_OF: (frozenset({L.ACCOUNT, L.IDENTITY}), frozenset({L.COMMUNITY})),
     Rel.ASSOCIATED_WITH: (frozenset({L.ACCOUNT}), frozenset({L.ACCOUNT})),
     Rel.RELATED_TO: (frozenset({L.REPORT}), frozenset({L.REPORT})),
+    Rel.FILED_IN: (frozenset({L.CHART}), frozenset({L.CASE})),
+    Rel.REVISES: (frozenset({L.CHART}), frozenset({L.CHART})),
 }
 
 #: Labels the loaders write (Identity, Community and the like are made by analysis, not loaded).

@@ -75,13 +75,69 @@ def fold(state: State, element: Node | Edge) -> None:
                 state["uses"] = sorted(set(state.get("uses") or []) | set(stamps))
 
 
+def delta(elements: list[Node] | list[Edge]) -> State:
+    """Everything a batch says about one element, folded into one state before the graph is read.
+
+    Folding the batch first and then merging the result into what the graph holds (`merge`) gives
+    the same state as folding each element into the graph's state in turn, but touches each list
+    the graph holds once per batch instead of once per mention (a provider is named by every
+    report in a batch).
+    """
+    if len(elements) > 1:
+        state: State = {}
+        for element in elements:
+            fold(state, element)
+        return state
+    # One mention (most elements of a batch): the same state as `fold` into {}, built directly.
+    element = elements[0]
+    state = dict(element.props)
+    for name, values in element.lists.items():
+        state[name] = list(dict.fromkeys(values))
+    state["sources"] = list(dict.fromkeys(element.sources))
+    times = element.times
+    if times:
+        state["first_seen"], state["last_seen"] = min(times), max(times)
+        if type(element) is Edge:
+            state["times"] = sorted(set(times))
+            if element.type in PAIRED_TIMES:
+                state["uses"] = sorted({use_stamp(t, s) for t in times for s in element.sources})
+    return state
+
+
+def merge(state: State, more: State) -> bool:
+    """Merge a batch's `delta` into `state` (the graph's), in place; whether anything changed.
+
+    The same rules as `fold`: scalars take the batch's value, lists are ordered unions, the seen
+    times widen, `times` is a sorted set.
+    """
+    changed = False
+    for name, value in more.items():
+        old = state.get(name)
+        if isinstance(value, list):
+            if name in ("times", "uses"):  # sorted sets, as `fold` keeps them
+                new = sorted(set(old or ()) | set(value))
+            else:
+                new = _union(list(old or ()), value) if old else value
+            if new != old:
+                state[name] = new
+                changed = True
+        elif name == "first_seen":
+            if old is None or value < old:
+                state[name] = value
+                changed = True
+        elif name == "last_seen":
+            if old is None or value > old:
+                state[name] = value
+                changed = True
+        elif old != value or type(old) is not type(value):
+            state[name] = value
+            changed = True
+    return changed
+
+
 def snapshot(state: State) -> State:
     """A copy deep enough to tell afterwards whether folding changed anything."""
     return {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
-
-
-#: How temporal properties travel: (datetime names, datetime-list names, date names).
-TemporalShape = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 def _to_micros(value: datetime) -> int:
@@ -89,7 +145,7 @@ def _to_micros(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def to_wire(state: State) -> tuple[TemporalShape, dict[str, Any]]:
+def to_wire(state: State) -> dict[str, Any]:
     """A property map as the writer sends it: plain values in `p`, temporal ones as numbers.
 
     Datetimes go as microseconds since the epoch (`t`), lists of them likewise (`ts`), dates as ISO
@@ -102,16 +158,20 @@ def to_wire(state: State) -> tuple[TemporalShape, dict[str, Any]]:
     many: dict[str, list[int]] = {}
     dates: dict[str, str] = {}
     for name, value in state.items():
-        if value is None:
-            continue
-        if isinstance(value, datetime) and value.tzinfo is not None and value >= _EPOCH:
-            single[name] = _to_micros(value)
-        elif (isinstance(value, list) and value and all(isinstance(v, datetime) and v.tzinfo is not None
-                                                        and v >= _EPOCH for v in value)):
-            many[name] = [_to_micros(v) for v in value]
-        elif isinstance(value, date) and not isinstance(value, datetime):
+        kind = type(value)
+        if kind is datetime:
+            if value.tzinfo is not None and value >= _EPOCH:
+                single[name] = _to_micros(value)
+            else:
+                plain[name] = value
+        elif kind is list:
+            if value and type(value[0]) is datetime and all(
+                    type(v) is datetime and v.tzinfo is not None and v >= _EPOCH for v in value):
+                many[name] = [_to_micros(v) for v in value]
+            else:
+                plain[name] = value
+        elif kind is date:
             dates[name] = value.isoformat()
-        else:
+        elif value is not None:
             plain[name] = value
-    shape = (tuple(sorted(single)), tuple(sorted(many)), tuple(sorted(dates)))
-    return shape, {"p": plain, "t": single, "ts": many, "d": dates}
+    return {"p": plain, "t": single, "ts": many, "d": dates}

@@ -209,12 +209,20 @@ class _Graph:
 def _merge(item: Node | Edge, props: dict[str, Any] | None, lists: dict[str, list[Any]] | None,
            times: Iterable[Any]) -> None:
     """Neo4j stores no nulls: absent values are left out rather than written as None."""
-    item.props.update((k, v) for k, v in (props or {}).items() if v is not None)
-    for name, values in (lists or {}).items():
-        for value in values:
-            if value is not None and value not in item.lists.setdefault(name, []):
-                item.lists[name].append(value)
-    item.times.extend(t for t in times if t is not None and t not in item.times)
+    if props:
+        item.props.update({k: v for k, v in props.items() if v is not None})
+    if lists:
+        for name, values in lists.items():
+            for value in values:
+                if value is not None:
+                    kept = item.lists.setdefault(name, [])
+                    if value not in kept:
+                        kept.append(value)
+    if times:
+        kept_times = item.times
+        for t in times:
+            if t is not None and t not in kept_times:
+                kept_times.append(t)
 
 
 _TRUE = frozenset({"true", "1", "yes", "y"})

@@ -45,7 +45,26 @@ def _v2() -> list[str]:
             + properties + "] OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-folding'}}"]
 
 
-MIGRATIONS: tuple[tuple[int, list[str]], ...] = ((1, _v1()), (2, _v2()))
+def _v3() -> list[str]:
+    """Community runs: each run and community by key; a run's communities by their run id."""
+    return [cypher(_UNIQUE_KEY, label=Label.COMMUNITY), cypher(_UNIQUE_KEY, label=Label.COMMUNITY_RUN),
+            "CREATE INDEX Community_run IF NOT EXISTS FOR (n:Community) ON (n.run)"]
+
+
+def _v4() -> list[str]:
+    """Saved charts: one node per version, keyed `<case>/<name>@<version>`, found by series."""
+    return [cypher(_UNIQUE_KEY, label=Label.CHART),
+            "CREATE INDEX Chart_series IF NOT EXISTS FOR (n:Chart) ON (n.series)"]
+
+
+def _v5() -> list[str]:
+    """Entity resolution: runs are looked up by id, proposals by status (the review queue)."""
+    return [cypher(_UNIQUE_KEY, label=Label.RESOLUTION_RUN),
+            "CREATE INDEX SAME_AS_status IF NOT EXISTS FOR ()-[r:SAME_AS]-() ON (r.status)"]
+
+
+MIGRATIONS: tuple[tuple[int, list[str]], ...] = (
+    (1, _v1()), (2, _v2()), (3, _v3()), (4, _v4()), (5, _v5()))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 _READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"

@@ -6,15 +6,17 @@ carries a timeout; a timeout or an unreachable server becomes one of our errors 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from neo4j import READ_ACCESS, Driver, Query, RoutingControl
+from neo4j import READ_ACCESS, Driver, ManagedTransaction, Query, RoutingControl, unit_of_work
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
 from queries.errors import QueryTimeout, Unavailable
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,19 @@ class GraphContext:
 
     def write(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
         return self._run(cypher, RoutingControl.WRITE, params)
+
+    def stream_into(self, cypher: str, consume: Callable[[Iterator[dict[str, Any]]], T], **params: Any) -> T:
+        """Run one read query and hand its rows to `consume` as they arrive, not as one list.
+
+        For answers too big to hold twice (a projection of every account). `consume` runs inside a
+        read transaction that the driver may retry, so it must start from nothing each time.
+        """
+        @unit_of_work(timeout=self.timeout_s)
+        def work(tx: ManagedTransaction) -> T:
+            return consume(dict(record) for record in tx.run(cypher, params))
+
+        with self._errors(), self.driver.session(database=self.database) as session:
+            return session.execute_read(work)
 
     def stream(self, cypher: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Rows of one read query as the server sends them, for answers too big to hold twice.
@@ -52,6 +67,7 @@ class GraphContext:
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
+        """A timeout or an unreachable server as one of our errors, with its code."""
         try:
             yield
         except ClientError as exc:

@@ -24,7 +24,7 @@ def test_kinds_are_model_labels() -> None:
     assert check_kinds(None) is None
     assert check_kinds(["IP", "Account", "IP"]) == ["IP", "Account"]
     assert check_kind("Email").value == "Email"
-    for bad in (["ip"], ["Account", "Community"], []):
+    for bad in (["ip"], ["Account", "Planet"], []):
         with pytest.raises(BadInput):
             check_kinds(bad)
     with pytest.raises(BadInput):

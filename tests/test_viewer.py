@@ -9,6 +9,7 @@ console error. The screenshot lands in artifacts/viewer.png for a person to look
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import networkx as nx
@@ -22,6 +23,9 @@ from loaders.cybertip import parse_cybertip
 from loaders.pipeline import load_files
 from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
+from queries.context import GraphContext
+from queries.prioritisation import priorities
+from queries.trends import Bucket, trends
 from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
 
 SEED = 20240917
@@ -217,6 +221,39 @@ def test_kind_filter_time_range_and_hiding_act_on_the_drawn_chart(viewer: tuple[
     page.mouse.click(x + 80, y + 50)
     page.get_by_role("button", name="Unpin").click()
     assert page.evaluate("id => gracegraph.nodes.get(id).fixed", accounts[0]) is False
+
+
+def test_trends_chart_draws_every_period_and_a_bar_sets_the_time_range(
+        viewer: tuple[Page, Traffic], graph: GraphWriter) -> None:
+    page, _ = viewer
+    want = trends(GraphContext(graph.driver, graph.database), bucket=Bucket.QUARTER)
+    page.select_option("#trend-bucket", "QUARTER")
+    page.wait_for_function("n => document.querySelectorAll('#trend-chart .trend-bar').length === n",
+                           arg=len(want.points))
+    wait_ready(page)
+    bars = page.locator("#trend-chart .trend-bar")
+    assert [bars.nth(i).get_attribute("data-start") for i in range(bars.count())] == \
+        [p.start.isoformat() for p in want.points]
+    busiest = max(range(len(want.points)), key=lambda i: want.points[i].reports)
+    assert f"{want.points[busiest].reports} reports" in (bars.nth(busiest).get_attribute("aria-label") or "")
+    bars.nth(busiest).click()
+    point = want.points[busiest]
+    assert page.input_value("#since") == point.start.date().isoformat()
+    assert page.input_value("#until") == (point.end - timedelta(days=1)).date().isoformat()
+
+
+def test_priorities_list_ranks_as_the_api_does_and_opens_an_account(
+        viewer: tuple[Page, Traffic], graph: GraphWriter) -> None:
+    page, _ = viewer
+    want = priorities(GraphContext(graph.driver, graph.database), limit=10)
+    rows = page.locator("#priorities .priority-row")
+    assert [rows.nth(i).get_attribute("data-id") for i in range(rows.count())] == [p.id for p in want]
+    top = max(want[0].parts, key=lambda part: part.contribution)
+    assert f"+{top.contribution:.1f}" in (rows.first.get_attribute("title") or "")
+    rows.first.click()
+    wait_ready(page)
+    assert want[0].id in drawn(page)
+    assert page.evaluate("gracegraph.network.getSelectedNodes()") == [want[0].id]
 
 
 def test_a_large_neighbourhood_settles_then_physics_stops(viewer: tuple[Page, Traffic], truth: Truth) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from strawberry.fastapi import BaseContext
 
+from graph_service.analysis import link_rules
 from graph_service.graphql.dataloaders import entity_loader
+from graph_service.settings import Settings, get_settings
 from queries.context import GraphContext
-from queries.links import LinkRules
 
 
 class ApiContext(BaseContext):
-    def __init__(self, graph: GraphContext, links: LinkRules | None = None) -> None:
+    def __init__(self, graph: GraphContext, settings: Settings | None = None) -> None:
         super().__init__()
         self.graph = graph
-        self.links = links or LinkRules()
+        self.settings = settings or get_settings()  # defaults of analyses run through the API
+        self.links = link_rules(self.settings)
         self.entities = entity_loader(graph)

@@ -18,7 +18,7 @@ from queries.context import GraphContext
 async def context_for(request: Request) -> ApiContext:
     """A fresh context per request (its DataLoader cache must not outlive the request)."""
     graph: GraphContext = request.app.state.graph
-    return ApiContext(graph, request.app.state.links)
+    return ApiContext(graph, getattr(request.app.state, "settings", None))
 
 
 class GraphRouter(GraphQLRouter[ApiContext, None]):

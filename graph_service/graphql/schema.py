@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -15,17 +16,25 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection
 from strawberry.printer import print_schema
+from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
+from graph_service.graphql import community_types as ct
 from graph_service.graphql import types as t
 from graph_service.graphql.bounds import bounds
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
+from graph_service.graphql.resolution import ResolutionMutation, ResolutionQuery
 from graph_service.settings import Settings
-from queries import link_analysis
+from queries import charts, link_analysis, prioritisation
+from queries import communities as community_queries
+from queries import trends as trend_analysis
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound
+from queries.prioritisation import Weights
 from queries.results import parse_entity_id
+from ui.exports import export_format
+from ui.exports.service import export_chart
 
 R = TypeVar("R")
 ApiInfo = Info[ApiContext, None]
@@ -37,7 +46,7 @@ async def call(info: ApiInfo, query: Callable[..., R], *args: Any, **kwargs: Any
 
 
 @strawberry.type
-class Query:
+class Query(ResolutionQuery):
     @strawberry.field(description="Entities whose key, name or label matches `text`, best first.")
     async def search(self, info: ApiInfo, text: str, kinds: list[str] | None = None,
                      limit: int = 20) -> list[t.SearchHit]:
@@ -104,6 +113,95 @@ class Query:
     async def case(self, info: ApiInfo, key: str, first: int = 50, after: str | None = None) -> t.CaseView:
         return t.to_case_view(await call(info, link_analysis.case, key, first=first, after=after))
 
+    @strawberry.field(description="Reports, files, accounts and the largest groups of linked accounts per "
+                                  "period between `from` and `to` (default: every dated report).")
+    async def trends(self, info: ApiInfo,
+                     since: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+                     until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
+                     bucket: t.TrendBucket = t.TrendBucket.MONTH) -> t.Trends:
+        return t.to_trends(await call(info, trend_analysis.trends, since, until, bucket.value))
+
+    @strawberry.field(description="Accounts or reports to look at first, best first, each score with its "
+                                  "parts and their evidence (docs/analysis.md).")
+    async def priorities(self, info: ApiInfo, scope: t.PriorityScope = t.PriorityScope.ACCOUNTS,
+                         limit: int = 50) -> list[t.Priority]:
+        found = await call(info, prioritisation.priorities, scope.value, limit=limit,
+                           weights=priority_weights(info.context.settings), rules=info.context.links)
+        return [t.to_priority(p) for p in found]
+
+    @strawberry.field(description="The communities of a run (default: the newest), largest first by `orderBy`.")
+    async def communities(self, info: ApiInfo, run: str | None = None, min_size: int = 2, limit: int = 50,
+                          order_by: ct.CommunityOrder = ct.CommunityOrder.SIZE) -> list[ct.Community]:
+        found = await call(info, community_queries.communities, run, min_size=min_size, limit=limit,
+                           order_by=order_by.value)
+        return [ct.to_community(c) for c in found]
+
+    @strawberry.field(description="One community by id (`<run>:<number>`); NOT_FOUND when absent.")
+    async def community(self, info: ApiInfo, id: strawberry.ID) -> ct.Community:
+        return ct.to_community(await call(info, community_queries.community_summary, id))
+
+    @strawberry.field(description="Stored community runs, newest first.")
+    async def community_runs(self, info: ApiInfo) -> list[ct.CommunityRun]:
+        return [ct.to_run(r) for r in await call(info, community_queries.list_runs)]
+
+    @strawberry.field(description="Which communities grew, shrank, merged, split, appeared or vanished "
+                                  "between two runs (members matched by Jaccard index).")
+    async def community_changes(self, info: ApiInfo, before: str, after: str,
+                                threshold: float = 0.3) -> list[ct.CommunityChange]:
+        changes = await call(info, community_queries.compare_runs, before, after, threshold=threshold)
+        return [ct.to_change(c) for c in changes]
+
+    # -- saved charts and their exports (issue 9) -------------------------------------------------
+
+    @strawberry.field(description="One saved chart by id, `<case>/<name>@<version>` (no `@<version>`: the latest).")
+    async def chart(self, info: ApiInfo, id: strawberry.ID) -> t.Chart:
+        return t.to_chart(await call(info, charts.get_chart, id))
+
+    @strawberry.field(description="The latest version of every chart saved in a case, by name.")
+    async def charts(self, info: ApiInfo, case: str) -> list[t.Chart]:
+        return [t.to_chart(c) for c in await call(info, charts.list_charts, case)]
+
+    @strawberry.field(description="A saved chart as a file (html, png, svg, graphml, gexf, anx, ftm, pdf), its "
+                                  "entities and links fetched afresh; written to the audit log. `actor` and "
+                                  "`agency` name who exports until the API has its own users.")
+    async def export_chart(self, info: ApiInfo, chart_id: strawberry.ID, format: str, actor: str | None = None,
+                           agency: str | None = None) -> t.ChartExport:
+        request = info.context.request
+        assert request is not None  # always set for HTTP requests, the only way in
+        state = request.app.state
+        result = await call(info, export_chart, chart_id, format, audit=state.audit, actor=actor, agency=agency,
+                            options=state.render_options)
+        return t.to_chart_export(result, export_format(format).binary)
+
+
+@strawberry.type
+class Mutation(ResolutionMutation):
+    @strawberry.mutation(description="Find communities now (a new run, kept beside earlier ones); arguments "
+                                     "left out take the GRACEGRAPH_COMMUNITY_* settings.")
+    async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
+                              resolution: float | None = None, seed: int | None = None,
+                              engine: str | None = None, min_size: int | None = None) -> ct.CommunityRun:
+        settings = info.context.settings
+        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
+        graph = replace(info.context.graph, timeout_s=settings.community_timeout_s)
+        return ct.to_run(await asyncio.to_thread(community_queries.run_communities, graph, options))
+
+    @strawberry.mutation(description="Delete a run with its communities and memberships; returns how many "
+                                     "communities went. Nothing else is touched.")
+    async def delete_community_run(self, info: ApiInfo, run: str) -> int:
+        return await call(info, community_queries.delete_run, run)
+
+    @strawberry.mutation(description="Save the viewer's chart as the next version of chart `name` of `case` "
+                                     "(the case is made if new); earlier versions stay as they were.")
+    async def save_chart(self, info: ApiInfo, case: str, name: str, state: JSON,
+                         author: str | None = None) -> t.Chart:
+        return t.to_chart(await call(info, charts.save_chart, case, name, state, author=author))
+
+
+def priority_weights(settings: Settings) -> Weights:
+    """The weights this deployment chose (`GRACEGRAPH_PRIORITY_*`); an unknown part is BAD_INPUT."""
+    return Weights.of(settings.priority_weights, settings.priority_recency_half_life_days)
+
 
 class GraceSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
@@ -111,12 +209,13 @@ class GraceSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    priority_weights(settings)  # checked before serving: a mistyped part must stop the service
     extensions: list[Any] = [*bounds(settings), ErrorCodes]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return GraceSchema(query=Query, extensions=extensions)
+    return GraceSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def schema_sdl() -> str:
     """The schema as SDL text, as `gracegraph schema export` writes it (bounds do not change it)."""
-    return print_schema(GraceSchema(query=Query)) + "\n"
+    return print_schema(GraceSchema(query=Query, mutation=Mutation)) + "\n"

@@ -7,14 +7,27 @@ so that a page of events costs one lookup however many entities it names.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_service.graphql.context import ApiContext
-from queries import results
+from queries import charts, prioritisation, results, trends
+from ui.exports.service import ExportResult as ChartExportResult
+
+
+@strawberry.enum(description="The length of one period of `trends`.")
+class TrendBucket(Enum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
 
 
 @strawberry.type(description="A node of the graph: an account, an address, a report, a person…")
@@ -179,6 +192,55 @@ class CaseView:
     reports: EntityConnection
 
 
+@strawberry.type(description="One period of `trends`: counts by the reports' incident time (UTC).")
+class TrendPoint:
+    start: datetime
+    end: datetime = strawberry.field(description="Exclusive.")
+    reports: int
+    providers: int = strawberry.field(description="Providers that reported in the period.")
+    files: int = strawberry.field(description="Files the period's reports include.")
+    new_files: int = strawberry.field(description="Of `files`, those no earlier report includes.")
+    known_files: int = strawberry.field(description="Of `files`, those on a loaded hash set.")
+    accounts: int = strawberry.field(description="Accounts the period's reports name.")
+    new_accounts: int = strawberry.field(description="Of `accounts`, those no earlier report names.")
+    largest_groups: list[int] = strawberry.field(
+        description="Sizes of the largest groups of linked accounts at the period's end, largest first.")
+
+
+@strawberry.type
+class Trends:
+    bucket: TrendBucket
+    since: datetime | None = strawberry.field(description="Start of the first period; null when no report is dated.")
+    until: datetime | None = strawberry.field(description="End (exclusive) of the last period.")
+    points: list[TrendPoint]
+
+
+@strawberry.enum(description="What `priorities` ranks.")
+class PriorityScope(Enum):
+    ACCOUNTS = "accounts"
+    REPORTS = "reports"
+
+
+@strawberry.type(description="One part of a priority score: `contribution` = `weight` × the part's "
+                             "transform of `value` (docs/analysis.md); the parts add up to the score.")
+class ScorePart:
+    name: str
+    value: float
+    weight: float
+    contribution: float
+    evidence: list[str] = strawberry.field(description="Keys the part rests on (at most 20; `value` is exact).")
+
+
+@strawberry.type
+class Priority:
+    id: strawberry.ID
+    kind: str
+    key: str
+    label: str
+    score: float
+    parts: list[ScorePart]
+
+
 def to_entity(entity: results.Entity) -> Entity:
     return Entity(id=strawberry.ID(entity.id), kind=entity.kind, key=entity.key, label=entity.label,
                   properties=JSON(entity.properties), sources=list(entity.sources))
@@ -258,3 +320,73 @@ def to_case_view(view: results.CaseView) -> CaseView:
     reports = EntityConnection(items=[to_entity(e) for e in view.reports.items],
                                page_info=to_page_info(view.reports))
     return CaseView(entity=to_entity(view.entity), reports=reports)
+
+
+def to_trends(found: trends.Trends) -> Trends:
+    points = [TrendPoint(start=p.start, end=p.end, reports=p.reports, providers=p.providers, files=p.files,
+                         new_files=p.new_files, known_files=p.known_files, accounts=p.accounts,
+                         new_accounts=p.new_accounts, largest_groups=list(p.largest_groups))
+              for p in found.points]
+    return Trends(bucket=TrendBucket(found.bucket.value), since=found.since, until=found.until, points=points)
+
+
+def to_priority(found: prioritisation.Priority) -> Priority:
+    parts = [ScorePart(name=p.name, value=p.value, weight=p.weight, contribution=p.contribution,
+                       evidence=list(p.evidence)) for p in found.parts]
+    return Priority(id=strawberry.ID(found.id), kind=found.kind, key=found.key, label=found.label,
+                    score=found.score, parts=parts)
+# -- saved charts and their exports (issue 9) ---------------------------------------------------
+
+@strawberry.type(description="Entities kept on a saved chart, the links among them (fresh from the graph) "
+                             "and the ids the graph no longer has.")
+class ChartGraph:
+    nodes: list[Entity]
+    edges: list[Edge]
+    missing: list[strawberry.ID]
+
+
+@strawberry.type(description="One version of a saved link chart of a case.")
+class Chart:
+    id: strawberry.ID = strawberry.field(description="`<case>/<name>@<version>`.")
+    series: str = strawberry.field(description="`<case>/<name>`: every version of this chart (the latest when asked).")
+    name: str
+    case: str
+    version: int
+    saved_at: datetime
+    author: str | None
+    state: JSON = strawberry.field(description="The viewer's chart: nodes (id, x, y, pinned, hidden), hiddenKinds, "
+                                               "since, until.")
+    saved: strawberry.Private[charts.SavedChart]
+
+    @strawberry.field(description="The chart's entities and links as the graph has them now; with `kept`, "
+                                  "hidden entities too (to reopen it), else only those drawn.")
+    async def graph(self, info: Info[ApiContext, None], kept: bool = False) -> ChartGraph:
+        found = await asyncio.to_thread(charts.chart_graph, info.context.graph, self.saved, kept=kept)
+        return ChartGraph(nodes=[to_entity(n) for n in found.nodes], edges=[to_edge(e) for e in found.edges],
+                          missing=[strawberry.ID(m) for m in found.missing])
+
+
+@strawberry.type(description="An exported chart file: text as is, binary formats (png, pdf) in base64.")
+class ChartExport:
+    chart_id: strawberry.ID
+    format: str
+    filename: str
+    media_type: str
+    encoding: str = strawberry.field(description="`utf-8` (content is the file's text) or `base64`.")
+    content: str
+    size: int = strawberry.field(description="Bytes in the file.")
+    sha256: str = strawberry.field(description="SHA-256 of the file, as written to the audit log.")
+    counts: JSON = strawberry.field(description="Entities, links and source reports exported.")
+
+
+def to_chart(chart: charts.SavedChart) -> Chart:
+    return Chart(id=strawberry.ID(chart.id), series=chart.series, name=chart.name, case=chart.case,
+                 version=chart.version, saved_at=datetime.fromisoformat(chart.saved_at), author=chart.author,
+                 state=JSON(chart.state.as_json()), saved=chart)
+
+
+def to_chart_export(result: ChartExportResult, binary: bool) -> ChartExport:
+    content = base64.b64encode(result.content).decode("ascii") if binary else result.content.decode("utf-8")
+    return ChartExport(chart_id=strawberry.ID(result.chart_id), format=result.format, filename=result.filename,
+                       media_type=result.media_type, encoding="base64" if binary else "utf-8", content=content,
+                       size=len(result.content), sha256=result.sha256, counts=JSON(result.counts))

@@ -3,11 +3,14 @@
 // being done, what came of it, or the server's error message and code.
 
 import * as api from './js/api.js';
+import { ChartDialog } from './js/charts.js';
 import { el, plural } from './js/format.js';
 import { GraphView } from './js/graph.js';
 import { Panel } from './js/panel.js';
 import { SearchBox } from './js/search.js';
 import { Sidebar } from './js/sidebar.js';
+import { PriorityList } from './js/priorities.js';
+import { TrendsChart } from './js/trends.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -38,6 +41,26 @@ class App {
     this.search = new SearchBox($('#search'), $('#search-results'), {
       onPick: (entity) => this.open(entity),
       onError: (err) => this.fail('Search', err),
+    });
+    this.trends = new TrendsChart($('#trends'), {
+      load: (bucket) => api.trends(bucket),
+      onPickPeriod: (start, end) => this.sidebar.setPeriod(start, end),
+    });
+    this.priorities = new PriorityList($('#priorities'), {
+      load: () => api.priorities(10),
+      onOpen: (entity) => this.open(entity),
+    });
+    Promise.all([
+      this.run('Loading trends', () => this.trends.refresh()),
+      this.run('Ranking accounts', () => this.priorities.refresh()),
+    ]).then(() => {
+      if (this.idle) this.status('Ready.');
+    });
+    this.charts = new ChartDialog($('#chart-dialog'), {
+      run: (doing, work) => this.run(doing, work),
+      status: (text, level) => this.status(text, level),
+      state: () => this.view.chartState(),
+      restore: (chart) => this.restoreChart(chart),
     });
     this._wireChart();
     this._wireToolbar();
@@ -130,6 +153,24 @@ class App {
     else this.status(...message);
     if (select && focusId && this.view.has(focusId)) this.select([focusId], { focus: !first });
     this.refresh();
+    this.loadIdentities();
+  }
+
+  /** Ring the accounts that entity resolution has joined into one identity (confirmed links). */
+  async loadIdentities() {
+    const ids = this.view.nodes.getIds().filter((id) => id.startsWith('Account:') || id.startsWith('Person:'));
+    if (!ids.length) {
+      this.view.setIdentities([]);
+      return;
+    }
+    this.requests += 1;
+    try {
+      this.view.setIdentities(await api.identities(ids.slice(0, 2000)));
+    } catch (err) {
+      this.fail('Finding identities', err);
+    } finally {
+      this.requests -= 1;
+    }
   }
 
   select(ids, { focus = false } = {}) {
@@ -152,6 +193,16 @@ class App {
     }
     this.view.setTimeRange(since, until);
     this.status(since === null && until === null ? 'Time range cleared.' : 'Links outside the time range are hidden.');
+  }
+
+  /** A saved chart replaces what is drawn, exactly as it was saved. */
+  restoreChart(chart) {
+    this.clearPaths();
+    this.view.restore(chart.state, chart.graph);
+    this.sidebar.showTimeRange(chart.state.since, chart.state.until);
+    this.truncated(null);
+    this.panel.showEmpty();
+    this.refresh();
   }
 
   // ---- paths ---------------------------------------------------------------------------------
@@ -261,6 +312,9 @@ class App {
       this.view.unhideAll();
       this.status(`${plural(n, 'hidden node')} shown again.`);
     });
+    $('#btn-save-chart').addEventListener('click', () => this.charts.openSave());
+    $('#btn-open-chart').addEventListener('click', () => this.charts.openOpen());
+    $('#btn-export-chart').addEventListener('click', () => this.charts.openExport());
     $('#btn-export').addEventListener('click', () => {
       const link = el('a', { href: this.view.toPng(), download: 'gracegraph-chart.png' });
       link.click();
@@ -277,7 +331,7 @@ class App {
 
   _wireKeys() {
     document.addEventListener('keydown', (e) => {
-      if (e.target.closest('input, select, textarea')) return;
+      if (e.target.closest('input, select, textarea, dialog')) return;
       const selected = this.view.network.getSelectedNodes();
       if ((e.key === 'Delete' || e.key === 'Backspace') && selected.length) {
         e.preventDefault();
@@ -336,5 +390,8 @@ window.gracegraph = {
   edges: app.view.edges,
   get ready() {
     return app.idle;
+  },
+  get identities() {
+    return app.view.identities;
   },
 };

@@ -49,6 +49,9 @@ export async function graphql(operationName, query, variables) {
   // A bearer token, when the deployment uses them (DESIGN.md §7), lives for the browser session only.
   const token = sessionStorage.getItem('gracegraph.token');
   if (token) headers.Authorization = `Bearer ${token}`;
+  // Who judges, until the API knows its users (graph_service/graphql/resolution.py).
+  const reviewer = localStorage.getItem('gracegraph.reviewer');
+  if (reviewer) headers['X-Gracegraph-User'] = reviewer;
   let response;
   try {
     response = await fetch(ENDPOINT, {
@@ -88,4 +91,73 @@ export async function paths(from, to, maxHops = 4) {
 
 export async function report(key) {
   return (await graphql('Report', REPORT, { key })).report;
+}
+
+const TRENDS = `query Trends($bucket: TrendBucket!) {
+  trends(bucket: $bucket) {
+    bucket since until
+    points { start end reports providers files newFiles knownFiles accounts newAccounts largestGroups }
+  }
+}`;
+
+export async function trends(bucket = 'MONTH') {
+  return (await graphql('Trends', TRENDS, { bucket })).trends;
+}
+
+const PRIORITIES = `query Priorities($limit: Int!) {
+  priorities(scope: ACCOUNTS, limit: $limit) {
+    id kind key label score parts { name value weight contribution evidence }
+  }
+}`;
+
+export async function priorities(limit = 10) {
+  return (await graphql('Priorities', PRIORITIES, { limit })).priorities;
+}
+
+const IDENTITIES = `query Identities($ids: [ID!]) {
+  identities(ids: $ids, first: 100) { items { entity { id kind key label properties } members { id kind } } }
+}`;
+
+/** Resolved identities holding any of `ids` (accounts, persons). */
+export async function identities(ids) {
+  return (await graphql('Identities', IDENTITIES, { ids })).identities.items;
+}
+
+// ---- saved charts (queries/charts.py) and their exports (ui/exports) ---------------------------
+
+const CHART = 'fragment ChartFields on Chart { id series name case version savedAt author state }';
+
+const SAVE_CHART = `mutation SaveChart($case: String!, $name: String!, $state: JSON!) {
+  saveChart(case: $case, name: $name, state: $state) { ...ChartFields }
+}
+${CHART}`;
+
+const CHARTS = `query Charts($case: String!) { charts(case: $case) { ...ChartFields } }
+${CHART}`;
+
+const OPEN_CHART = `query OpenChart($id: ID!) {
+  chart(id: $id) { ...ChartFields graph(kept: true) { nodes { ...EntityFields } edges { ...EdgeFields } missing } }
+}
+${CHART}
+${ENTITY}
+${EDGE}`;
+
+const EXPORT_CHART = `query ExportChart($id: ID!, $format: String!) {
+  exportChart(chartId: $id, format: $format) { filename mediaType encoding content size }
+}`;
+
+export async function saveChart(caseKey, name, state) {
+  return (await graphql('SaveChart', SAVE_CHART, { case: caseKey, name, state })).saveChart;
+}
+
+export async function charts(caseKey) {
+  return (await graphql('Charts', CHARTS, { case: caseKey })).charts;
+}
+
+export async function openChart(id) {
+  return (await graphql('OpenChart', OPEN_CHART, { id })).chart;
+}
+
+export async function exportChart(id, format) {
+  return (await graphql('ExportChart', EXPORT_CHART, { id, format })).exportChart;
 }

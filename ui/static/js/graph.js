@@ -84,6 +84,47 @@ export class GraphView extends EventTarget {
     this.network.on('dragEnd', (p) => {
       if (p.nodes.length) this.pin(p.nodes, true); // an investigator who places a node means it to stay
     });
+    this.identities = []; // resolved identities with members on the chart: drawn as rings behind them
+    this.network.on('beforeDrawing', (ctx) => this._drawIdentities(ctx));
+  }
+
+  /** Identities from the API ({entity, members}); each is drawn around its members on the chart. */
+  setIdentities(list) {
+    this.identities = list.map((item) => ({
+      id: item.entity.id,
+      label: item.entity.properties.name || item.entity.label,
+      members: item.members.map((m) => m.id),
+    }));
+    this.network.redraw();
+  }
+
+  _drawIdentities(ctx) {
+    for (const identity of this.identities) {
+      const shown = identity.members.filter((id) => {
+        const node = this.nodes.get(id);
+        return node && !node.hidden;
+      });
+      if (shown.length < 2) continue;
+      const points = Object.values(this.network.getPositions(shown));
+      const cx = points.reduce((s, p) => s + p.x, 0) / points.length;
+      const cy = points.reduce((s, p) => s + p.y, 0) / points.length;
+      const r = Math.max(...points.map((p) => Math.hypot(p.x - cx, p.y - cy))) + 42;
+      ctx.save();
+      ctx.beginPath();
+      ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+      ctx.fillStyle = 'rgba(124, 58, 237, 0.07)';
+      ctx.fill();
+      ctx.setLineDash([8, 6]);
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = 'rgba(124, 58, 237, 0.55)';
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.font = `600 13px ${FONT}`;
+      ctx.fillStyle = '#6d28d9';
+      ctx.textAlign = 'center';
+      ctx.fillText(`Identity: ${identity.label} (${shown.length})`, cx, cy - r - 8);
+      ctx.restore();
+    }
   }
 
   _emit(type, detail = null) {
@@ -285,6 +326,7 @@ export class GraphView extends EventTarget {
     this.nodes.clear();
     this.edges.clear();
     for (const set of [this.pinned, this.userHidden, this.pathNodes, this.pathEdges]) set.clear();
+    this.identities = [];
     this.degree.clear();
     this._emit('changed');
   }
@@ -382,6 +424,42 @@ export class GraphView extends EventTarget {
 
   fit() {
     this.network.fit({ animation: { duration: 300 } });
+  }
+
+  // ---- saved charts ----------------------------------------------------------------------------
+
+  /** The chart as it saves (queries/charts.py ChartState): every node kept with its position, pin
+   * and hidden flag, the kinds hidden by the legend, the time range as ISO text. */
+  chartState() {
+    const positions = this.network.getPositions();
+    const nodes = this.nodes.getIds().map((id) => {
+      // getPositions() leaves hidden nodes out; vis keeps their place in its body all the same.
+      const at = positions[id] || this.network.body.nodes[id] || this.nodes.get(id);
+      return { id, x: at.x, y: at.y, pinned: this.pinned.has(id), hidden: this.userHidden.has(id) };
+    });
+    const iso = (ms) => (ms === null ? null : new Date(ms).toISOString());
+    return { nodes, hiddenKinds: [...this.hiddenKinds], since: iso(this.since), until: iso(this.until) };
+  }
+
+  /** Replace the chart with a saved one: its entities at their saved places, pins, hidden nodes,
+   * hidden kinds and time range as they were. `graph` holds the entities and links, fresh. */
+  restore(state, graph) {
+    if (this.laying) this._layoutDone();
+    this.clear();
+    const placed = new Map(state.nodes.map((n) => [n.id, n]));
+    for (const n of state.nodes) if (n.hidden) this.userHidden.add(n.id);
+    this.hiddenKinds = new Set(state.hiddenKinds || []);
+    this.since = state.since ? Date.parse(state.since) : null;
+    this.until = state.until ? Date.parse(state.until) : null;
+    this.nodes.add(graph.nodes.filter((e) => placed.has(e.id)).map((e) => {
+      const n = placed.get(e.id);
+      return this._nodeItem(e, { x: n.x, y: n.y });
+    }));
+    this.edges.add(graph.edges.map((e) => this._edgeItem(e)));
+    this._updateDegrees(graph.edges);
+    this.pin(state.nodes.filter((n) => n.pinned && this.has(n.id)).map((n) => n.id), true);
+    this.applyFilters();
+    this.network.fit({ maxZoomLevel: 1.4 });
   }
 
   /** The chart as a PNG on white, for a case file. */

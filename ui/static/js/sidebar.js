@@ -22,6 +22,7 @@ export class Sidebar {
     this.onPickEnd = onPickEnd;
 
     const time = () => onTimeRange(this.timeRange());
+    this.applyTimeRange = time;
     this.since.addEventListener('change', time);
     this.until.addEventListener('change', time);
     $('#time-reset').addEventListener('click', () => {
@@ -38,6 +39,19 @@ export class Sidebar {
     const since = this.since.value ? Date.parse(`${this.since.value}T00:00:00Z`) : null;
     const until = this.until.value ? Date.parse(`${this.until.value}T00:00:00Z`) + DAY_END_MS : null;
     return { since, until };
+  }
+
+  /** Set the range to one period [start, end) given as ISO times (the trends chart's bars). */
+  setPeriod(start, end) {
+    this.since.value = start.slice(0, 10);
+    this.until.value = new Date(Date.parse(end) - 1).toISOString().slice(0, 10);
+    this.applyTimeRange();
+  }
+
+  /** Show a time range (ISO texts or null) in the date fields, as a reopened chart had it. */
+  showTimeRange(since, until) {
+    this.since.value = since ? since.slice(0, 10) : '';
+    this.until.value = until ? until.slice(0, 10) : '';
   }
 
   expansion() {

@@ -1,0 +1,88 @@
+"""Community detection on the server, when it has Neo4j's Graph Data Science plugin.
+
+`has_gds` asks the server which procedures it offers (Neo4j Community without the plugin has none
+named `gds.*`, and then everything runs in process). With the plugin, `gds_leiden` sends the same
+projection (the edges and weights `queries/projection.py` made, so the weighting stays in one
+place) to an in-memory GDS graph, runs `gds.leiden.stream` on it, drops it, and returns one
+community number per vertex, the shape `community_detection.detect` returns.
+
+GDS's Leiden optimises modularity with `gamma` = our `resolution`; it has no CPM. A run with the
+CPM quality therefore never goes to GDS when the engine is `auto`, and is refused with `gds`.
+`concurrency: 1` with `randomSeed` makes its result reproducible.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from queries.community_detection import Method, canonical
+from queries.context import GraphContext
+from queries.errors import BadInput, Unavailable
+from queries.projection import Projection
+
+ENGINES = ("auto", "local", "gds")
+
+_HAS_GDS = "SHOW PROCEDURES YIELD name WHERE name IN ['gds.leiden.stream', 'gds.graph.project'] RETURN count(*) AS n"
+
+# Cypher aggregation projection: one row per edge, both ends as Account nodes, undirected.
+_PROJECT = """
+UNWIND $edges AS e
+MATCH (a:Account {key: e[0]})
+MATCH (b:Account {key: e[1]})
+WITH gds.graph.project($name, a, b, {relationshipProperties: {weight: e[2]}},
+                       {undirectedRelationshipTypes: ['*']}) AS g
+RETURN g.nodeCount AS nodes, g.relationshipCount AS relationships
+"""
+_LEIDEN = """
+CALL gds.leiden.stream($name, {relationshipWeightProperty: 'weight', gamma: $resolution,
+                               randomSeed: $seed, concurrency: 1})
+YIELD nodeId, communityId
+RETURN gds.util.asNode(nodeId).key AS key, communityId AS community
+"""
+_DROP = "CALL gds.graph.drop($name, false) YIELD graphName RETURN graphName"
+
+
+def has_gds(ctx: GraphContext) -> bool:
+    """True when the server offers GDS's Leiden and Cypher projection (the plugin is installed)."""
+    [row] = ctx.read(_HAS_GDS)
+    return int(row["n"]) == 2
+
+
+def choose_engine(ctx: GraphContext, engine: str, method: Method) -> str:
+    """`local` or `gds`: where this run executes, given what was asked and what the server has."""
+    if engine not in ENGINES:
+        raise BadInput(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    gds_can = method.algorithm == "leiden" and method.quality == "modularity"
+    if engine == "local":
+        return "local"
+    if engine == "gds":
+        if not gds_can:
+            raise BadInput("GDS runs Leiden with the modularity quality only")
+        if not has_gds(ctx):
+            raise Unavailable("the Neo4j server has no Graph Data Science plugin")
+        return "gds"
+    return "gds" if gds_can and has_gds(ctx) else "local"
+
+
+def gds_leiden(ctx: GraphContext, projection: Projection, method: Method) -> list[int]:
+    """Community of each vertex of `projection`, computed by the server's GDS."""
+    name = f"gracegraph-communities-{uuid.uuid4().hex[:12]}"
+    keys = projection.keys
+    edges: list[list[Any]] = [[keys[a], keys[b], w] for (a, b), w in
+                              zip(projection.graph.get_edgelist(), projection.graph.es["weight"], strict=True)]
+    try:
+        ctx.write(_PROJECT, name=name, edges=edges)
+        rows = ctx.read(_LEIDEN, name=name, resolution=method.resolution, seed=method.seed)
+    finally:
+        ctx.write(_DROP, name=name)
+    found = {row["key"]: row["community"] for row in rows}
+    # Vertices without edges are not in the GDS graph; a projection has none, but stay total.
+    spare = max(found.values(), default=-1) + 1
+    membership = []
+    for key in keys:
+        if key not in found:
+            found[key] = spare
+            spare += 1
+        membership.append(found[key])
+    return canonical(membership)

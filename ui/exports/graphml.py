@@ -1,0 +1,16 @@
+"""GraphML for yEd, Cytoscape and Gephi: the chart graph (`networkx_graph`) with its attributes."""
+
+from __future__ import annotations
+
+import io
+
+import networkx as nx
+
+from ui.exports.model import ChartDocument
+from ui.exports.networkx_graph import chart_graph
+
+
+def render(doc: ChartDocument, options: object = None) -> bytes:
+    buffer = io.BytesIO()
+    nx.write_graphml_xml(chart_graph(doc), buffer, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    return buffer.getvalue()
