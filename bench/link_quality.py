@@ -23,7 +23,7 @@ Scoring rule (docs/analysis.md, "Link quality"), pairwise over unordered account
 
 Last line: one JSON object with precision, recall, naive_precision, naive_recall, recall_all,
 per-reason recall, counts, seconds (supernode marking plus link projection), top20_planted
-(null until prioritisation exists: see `top20_planted`), and `ablations`: precision and recall
+(planted network accounts among the top 20 of `priorities`), and `ablations`: precision and recall
 with address co-use counted at any time (`ip_any_time`) and with the window required for
 devices too (`device_window_required`).
 """
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import bench_database, emit, machine
+from graph_service.analysis import link_rules, supernode_rules
 from loaders.cybertip import parse_cybertip
 from loaders.exits import parse_exits
 from loaders.pipeline import load_files
@@ -47,9 +48,10 @@ from loaders.schema import ensure_schema
 from loaders.synthetic import generate
 from loaders.writer import GraphWriter
 from queries.context import GraphContext
-from queries.links import LinkRules, project_links
-from queries.results import Link
-from queries.supernodes import SupernodeRules, mark_supernodes
+from queries.links import LinkRules, link_weights, project_links
+from queries.prioritisation import Scope, Weights, priorities
+from queries.results import Link, parse_entity_id
+from queries.supernodes import mark_supernodes
 
 #: Reasons a metadata link analysis is expected to recover whenever truth lists them.
 ALWAYS_RECOVERABLE = frozenset({"network_file", "network_ip_cousage", "co_reported", "family_device"})
@@ -117,14 +119,16 @@ def pairs_of(links: Iterable[Link]) -> set[Pair]:
     return {pair(link.a.split(":", 1)[1], link.b.split(":", 1)[1]) for link in links}
 
 
-def top20_planted(ctx: GraphContext, truth: dict[str, Any], links: list[Link]) -> int | None:
-    """Planted network accounts among the top 20 of `priorities`: the hook for prioritisation.
+def top20_planted(ctx: GraphContext, truth: dict[str, Any], links: list[Link], weights: Weights) -> int:
+    """Planted network accounts among the top 20 accounts of `priorities` (issue 5 target: 15).
 
-    Returns None until queries/prioritisation.py exists; then: rank accounts with the projection
-    `links` (already computed above, default settings) and count the top 20 that are in
-    `truth["networks"][*]["accounts"]` (issue 5 target: at least 15).
+    The ranking is the one GraphQL `priorities` serves (scope accounts, the settings' weights),
+    over `links`, the projection already computed with the same rules the API uses.
     """
-    return None
+    planted = {account for network in truth["networks"] for account in network["accounts"]}
+    scored = [(parse_entity_id(a)[1], parse_entity_id(b)[1], s) for a, b, s in link_weights(links)]
+    top = priorities(ctx, Scope.ACCOUNTS, limit=20, links=scored, weights=weights)
+    return sum(p.key in planted for p in top)
 
 
 def per_reason(predicted: set[Pair], reasons: dict[Pair, set[str]], wanted: set[Pair]) -> dict[str, float]:
@@ -160,14 +164,15 @@ def main() -> None:
         assert not exits.rejections, exits.rejections
         ctx = GraphContext(driver, db, timeout_s=600)
         analysed = time.perf_counter()
-        marked = mark_supernodes(ctx, SupernodeRules())
-        links = project_links(ctx, LinkRules())
+        marked = mark_supernodes(ctx, supernode_rules(settings))
+        links = project_links(ctx, link_rules(settings))
         finished = time.perf_counter()
         ablations = {name: pairs_of(project_links(ctx, rules)) for name, rules in ABLATIONS.items()}
         reported = {row["key"] for row in ctx.read(_REPORTED)}
         tied = {pair(row["a"], row["b"]) for row in ctx.read(_TIED)}
         naive = naive_pairs(ctx)
-        top20 = top20_planted(ctx, truth, links)
+        top20 = top20_planted(ctx, truth, links, Weights.of(settings.priority_weights,
+                                                            settings.priority_recency_half_life_days))
 
     reasons = truth_reasons(truth)
     wanted = recoverable(truth, reasons, reported, tied)
