@@ -4,6 +4,7 @@
 
 import { edgeTitle, edgeWidth, linkTitle, linkWidth, nodeTitle, skippedTitle } from './describe.js';
 import { shorten, toMillis } from './format.js';
+import { communityColour } from './communities.js';
 import { kindStyle } from './kinds.js';
 import { placeNew } from './placement.js';
 
@@ -81,6 +82,7 @@ export class GraphView extends EventTarget {
     this.pathNodes = new Set();
     this.pathEdges = new Set();
     this.degree = new Map();
+    this.communityOf = new Map(); // node id -> community number, when colouring by community
     this.frozen = [];
     this.fitAfter = false;
     this.laying = false;
@@ -250,7 +252,8 @@ export class GraphView extends EventTarget {
       entity,
       label: shorten(entity.label, 26),
       image: style.image,
-      color: this._nodeColour(style, false),
+      color: this._nodeColour(style, false, entity.id),
+      borderWidth: this.communityOf.has(entity.id) ? 5 : 2,
       title: nodeTitle(entity),
       value: this.degree.get(entity.id) || 0,
       hidden: this._nodeHidden(entity.id, entity.kind),
@@ -276,8 +279,9 @@ export class GraphView extends EventTarget {
     };
   }
 
-  _nodeColour(style, onPath) {
-    const border = onPath ? PATH_COLOUR : style.border;
+  _nodeColour(style, onPath, id = null) {
+    const ring = id !== null && this.communityOf.has(id) ? communityColour(this.communityOf.get(id)) : null;
+    const border = onPath ? PATH_COLOUR : ring || style.border;
     return {
       background: style.colour,
       border,
@@ -407,6 +411,7 @@ export class GraphView extends EventTarget {
     for (const set of [this.pinned, this.userHidden, this.pathNodes, this.pathEdges]) set.clear();
     this.identities = [];
     this.degree.clear();
+    this.communityOf.clear();
     this._emit('changed');
   }
 
@@ -463,7 +468,7 @@ export class GraphView extends EventTarget {
     }
     this.nodes.update([...this.pathNodes].map((id) => {
       const item = this.nodes.get(id);
-      const colour = item.supernode ? this._supernodeColour(true) : this._nodeColour(kindStyle(item.kind), true);
+      const colour = item.supernode ? this._supernodeColour(true) : this._nodeColour(kindStyle(item.kind), true, id);
       return { id, path: true, borderWidth: 5, color: colour };
     }));
     this.edges.update([...this.pathEdges].map((id) => {
@@ -479,8 +484,8 @@ export class GraphView extends EventTarget {
   clearHighlight(refilter = true) {
     this.nodes.update([...this.pathNodes].filter((id) => this.nodes.get(id)).map((id) => {
       const item = this.nodes.get(id);
-      const colour = item.supernode ? this._supernodeColour(false) : this._nodeColour(kindStyle(item.kind), false);
-      return { id, path: false, borderWidth: item.supernode ? 3 : 2, color: colour };
+      if (item.supernode) return { id, path: false, borderWidth: 3, color: this._supernodeColour(false) };
+      return { id, path: false, borderWidth: this.communityOf.has(id) ? 5 : 2, color: this._nodeColour(kindStyle(item.kind), false, id) };
     }));
     this.edges.update([...this.pathEdges].filter((id) => this.edges.get(id)).map((id) => ({
       id, path: false, width: this.edges.get(id).baseWidth,
@@ -489,6 +494,20 @@ export class GraphView extends EventTarget {
     this.pathNodes.clear();
     this.pathEdges.clear();
     if (refilter) this.applyFilters();
+  }
+
+  // ---- communities ---------------------------------------------------------------------------
+
+  /** Ring each node of `numbers` (id -> community number) in its community's colour; an empty map
+   * takes the rings off. Nodes on a highlighted path keep the path's colour. */
+  setCommunities(numbers) {
+    this.communityOf = new Map(numbers);
+    const changes = [];
+    this.nodes.forEach((n) => {
+      if (this.pathNodes.has(n.id) || n.supernode) return; // supernodes keep their own look
+      changes.push({ id: n.id, borderWidth: this.communityOf.has(n.id) ? 5 : 2, color: this._nodeColour(kindStyle(n.kind), false, n.id) });
+    });
+    this.nodes.update(changes);
   }
 
   // ---- view ----------------------------------------------------------------------------------
