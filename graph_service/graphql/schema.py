@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -119,7 +120,8 @@ class Query(ResolutionQuery):
                      since: Annotated[datetime | None, strawberry.argument(name="from")] = None,
                      until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
                      bucket: t.TrendBucket = t.TrendBucket.MONTH) -> t.Trends:
-        return t.to_trends(await call(info, trend_analysis.trends, since, until, bucket.value))
+        grow = partial(trend_analysis.timed_links, rules=info.context.links)
+        return t.to_trends(await call(info, trend_analysis.trends, since, until, bucket.value, links=grow))
 
     @strawberry.field(description="Accounts or reports to look at first, best first, each score with its "
                                   "parts and their evidence (docs/analysis.md).")
