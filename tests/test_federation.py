@@ -17,9 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 from neo4j import Driver
+from typer.testing import CliRunner
 
 from graph_service.app import create_app
 from graph_service.audit import AuditLog
+from graph_service.cli import app as cli
 from graph_service.database import open_driver
 from graph_service.federation import exchange, keys, peers, signing
 from graph_service.federation.blinding import hash_to_group, pack
@@ -31,7 +33,7 @@ from graph_service.federation.store import STORE_FILE, Store
 from graph_service.federation.tokens import bucket_of
 from graph_service.neo4j_local import LocalNeo4j
 from graph_service.neo4j_local.server import free_port
-from graph_service.settings import Settings
+from graph_service.settings import Settings, get_settings
 from loaders.cybertip import parse_cybertip
 from loaders.pipeline import load_files
 from loaders.schema import ensure_schema
@@ -340,3 +342,39 @@ def test_hmac_mode_finds_the_same_overlap(instances: tuple[Instance, Instance], 
     assert {hit.mine for hit in result.hits} == asked[1]
     with pytest.raises(Refused, match="mode"):  # oblivious beta refuses hmac values
         exchange.deconflict(closed[0], alpha.audit, "beta", file_items(_one_line(tmp_path), BUCKET_S, "US"))
+
+
+def test_cli_sets_up_checks_syncs_and_deconflicts(instances: tuple[Instance, Instance], synced: Recorder,
+                                                  asked: tuple[Path, set[str]], tmp_path: Path) -> None:
+    alpha = instances[0]
+    runner = CliRunner()
+    patch = pytest.MonkeyPatch()
+    try:
+        patch.setenv("GRACEGRAPH_HOME", str(tmp_path / "fresh"))
+        get_settings.cache_clear()
+        made = runner.invoke(cli, ["federation", "init", "--name", "fresh", "--agency", "F", "--contact", "f"])
+        assert made.exit_code == 0, made.output
+        identity = tmp_path / "fresh" / "federation" / keys.IDENTITY_FILE
+        assert identity.stat().st_mode & 0o777 == 0o600
+        assert keys.load(identity.parent).public_key in made.output
+        again = runner.invoke(cli, ["federation", "init", "--name", "x", "--agency", "F", "--contact", "f"])
+        assert again.exit_code == 1 and "exists already" in again.output
+
+        for name, value in (("GRACEGRAPH_HOME", alpha.settings.home), ("NEO4J_URI", alpha.settings.bolt_uri),
+                            ("NEO4J_DATABASE", alpha.settings.neo4j_database),
+                            ("GRACEGRAPH_FEDERATION_MAX_VALUES", 200), ("GRACEGRAPH_FEDERATION_IP_BUCKET_S", BUCKET_S)):
+            patch.setenv(name, str(value))
+        get_settings.cache_clear()
+        status = runner.invoke(cli, ["federation", "status", "--check"])
+        assert status.exit_code == 0 and "check ok: beta" in status.output, status.output
+        synced_now = runner.invoke(cli, ["federation", "sync", "--peer", "beta"])
+        assert synced_now.exit_code == 0 and "blinded values held" in synced_now.output, synced_now.output
+        answer = runner.invoke(cli, ["federation", "deconflict", str(asked[0]), "--peer", "beta", "--json"])
+        assert answer.exit_code == 0, answer.output
+        hits = [json.loads(line) for line in answer.output.splitlines() if '"peer_ref"' in line]
+        assert {hit["mine"] for hit in hits} == asked[1]
+        unknown = runner.invoke(cli, ["federation", "deconflict", str(asked[0]), "--peer", "nobody"])
+        assert unknown.exit_code == 1 and "no peer named" in unknown.output
+    finally:
+        patch.undo()
+        get_settings.cache_clear()

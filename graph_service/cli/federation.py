@@ -14,7 +14,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from graph_service.audit import AuditLog
 from graph_service.cli.communities import graph
@@ -88,20 +87,19 @@ def status(check: bool = typer.Option(False, "--check", help="Call each peer (si
     store = Store(settings.federation_path / STORE_FILE)
     out.print(f"{me.name} ({me.agency}), mode {settings.federation_mode}, key epoch {me.epoch}")
     out.print(f"public key {me.public_key}; {store.cached_count(me.epoch)} blinded values cached")
-    table = Table("peer", "agency", "url", "state", "synced", "check")
     for peer in peers.load(settings.federation_path):
         synced = store.synced(peer.name)
-        shown = "never" if synced is None else f"{synced[2]} values at {synced[3]} (their epoch {synced[0]})"
-        answer = ""
+        shown = ("never synced" if synced is None
+                 else f"synced {synced[2]} values at {synced[3]} (their epoch {synced[0]})")
+        state = "revoked" if peer.revoked else "active"
+        out.print(f"{peer.name}: {peer.agency} <{peer.contact}> at {peer.url}, {state}, {shown}")
         if check and not peer.revoked:
             try:
                 with PeerClient(me, peer, settings.federation_timeout_s) as client:
                     hello = client.call("hello", {})
-                answer = f"ok: {hello['name']}, {hello['mode']}, epoch {hello['epoch']}"
+                out.print(f"  check ok: {hello['name']}, {hello['mode']} mode, epoch {hello['epoch']}")
             except FederationError as exc:
-                answer = f"[red]{exc}[/red]"
-        table.add_row(peer.name, peer.agency, peer.url, "revoked" if peer.revoked else "active", shown, answer)
-    out.print(table)
+                out.print(f"  [red]check failed:[/red] {exc}")
 
 
 @app.command("sync")
