@@ -113,11 +113,9 @@ class Responder:
             self._check_epochs(peer, payload)
             table, doubled = peer.name, [blind(self.me.blinding_secret, v) for v in values]
         found = self.store.lookup_held(table, doubled)
-        hits = []
-        for index, value in enumerate(doubled):
-            held = found.get(value)
-            if held is not None:
-                hits.append({"index": index, "kind": held.kind, "ref": self.store.issue(peer.name, held)})
+        indices = [index for index, value in enumerate(doubled) if value in found]
+        refs = self.store.issue(peer.name, [found[doubled[i]] for i in indices])
+        hits = [{"index": i, "kind": found[doubled[i]].kind, "ref": ref} for i, ref in zip(indices, refs, strict=True)]
         self._audit(peer, "match", {"mode": mode, "refs": [h["ref"] for h in hits]},
                     {"asked": len(values), "hits": len(hits)})
         return {**self._whoami(), "hits": hits}

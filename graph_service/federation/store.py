@@ -84,7 +84,11 @@ class Store:
     # -- our own blinded values ---------------------------------------------------------------
 
     def own_values(self, tokens: list[Token], secret: bytes, epoch: int) -> list[bytes]:
-        """H(token)^secret for each token, in order; computed only for tokens not cached under `epoch`."""
+        """H(token)^secret for each token, in order; computed only for tokens not cached under `epoch`.
+
+        The multiplications run outside any transaction, so a long first blinding never holds the
+        store's write lock against the peers being answered meanwhile.
+        """
         digests = [_digest(t) for t in tokens]
         found: dict[bytes, bytes] = {}
         with self._db() as db:
@@ -92,10 +96,12 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 found.update(db.execute(f"SELECT digest, value FROM own WHERE epoch = ? AND digest IN ({marks})",
                                         [epoch, *chunk]).fetchall())
-            fresh = [(d, epoch, blind_token(secret, t.text)) for d, t in zip(digests, tokens, strict=True)
-                     if d not in found]
-            db.executemany("INSERT OR REPLACE INTO own VALUES (?, ?, ?)", fresh)
-        found.update((d, v) for d, _, v in fresh)
+        fresh = {d: blind_token(secret, t.text) for d, t in zip(digests, tokens, strict=True) if d not in found}
+        if fresh:
+            with self._db() as db:
+                db.executemany("INSERT OR REPLACE INTO own VALUES (?, ?, ?)",
+                               ((d, epoch, v) for d, v in fresh.items()))
+        found.update(fresh)
         return [found[d] for d in digests]
 
     def cached_count(self, epoch: int) -> int:
@@ -140,17 +146,20 @@ class Store:
 
     # -- references we hand out ---------------------------------------------------------------
 
-    def issue(self, peer: str, held: HeldIdentifier) -> str:
-        """The opaque reference of one of our identifiers for this peer (the same one on every hit)."""
+    def issue(self, peer: str, held: list[HeldIdentifier]) -> list[str]:
+        """The opaque reference of each of our identifiers for this peer (the same one on every hit)."""
+        refs = []
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._db() as db:
-            row = db.execute("SELECT ref FROM issued WHERE peer = ? AND kind = ? AND key = ? AND bucket IS ?",
-                             [peer, held.kind, held.key, held.bucket]).fetchone()
-            if row is not None:
-                return str(row[0])
-            ref = "gg-" + secrets.token_urlsafe(12)
-            db.execute("INSERT INTO issued VALUES (?, ?, ?, ?, ?, ?)",
-                       [ref, peer, held.kind, held.key, held.bucket, datetime.now(UTC).isoformat(timespec="seconds")])
-        return ref
+            for one in held:
+                row = db.execute("SELECT ref FROM issued WHERE peer = ? AND kind = ? AND key = ? AND bucket IS ?",
+                                 [peer, one.kind, one.key, one.bucket]).fetchone()
+                if row is None:
+                    row = ("gg-" + secrets.token_urlsafe(12),)
+                    db.execute("INSERT INTO issued VALUES (?, ?, ?, ?, ?, ?)",
+                               [row[0], peer, one.kind, one.key, one.bucket, now])
+                refs.append(str(row[0]))
+        return refs
 
     def resolve(self, ref: str) -> tuple[str, HeldIdentifier] | None:
         """Which peer got `ref`, and which of our identifiers it stands for."""
