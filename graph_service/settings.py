@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     community_seed: int = 42
     community_engine: str = "auto"
     community_min_size: int = 2
+    community_projection: str = "shared-identifiers"
     community_window_s: int = 3600
     community_max_degree: int = 50
     community_excluded_ip_kinds: list[str] = ["cgnat", "private"]

@@ -26,7 +26,7 @@ from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
 from graph_service.graphql.resolution import ResolutionMutation, ResolutionQuery
 from graph_service.settings import Settings
-from queries import charts, link_analysis, prioritisation
+from queries import charts, community_chart, link_analysis, prioritisation
 from queries import communities as community_queries
 from queries import trends as trend_analysis
 from queries.context import GraphContext
@@ -140,6 +140,14 @@ class Query(ResolutionQuery):
     async def community(self, info: ApiInfo, id: strawberry.ID) -> ct.Community:
         return ct.to_community(await call(info, community_queries.community_summary, id))
 
+    @strawberry.field(description="For each account among `ids` that has one, its community in `run` "
+                                  "(default: the newest run).")
+    async def community_memberships(self, info: ApiInfo, ids: list[strawberry.ID],
+                                    run: str | None = None) -> list[ct.CommunityMembership]:
+        found = await call(info, community_chart.community_memberships, list(ids), run)
+        return [ct.CommunityMembership(entity=strawberry.ID(m.entity), community=strawberry.ID(m.community),
+                                       number=m.number, size=m.size) for m in found]
+
     @strawberry.field(description="Stored community runs, newest first.")
     async def community_runs(self, info: ApiInfo) -> list[ct.CommunityRun]:
         return [ct.to_run(r) for r in await call(info, community_queries.list_runs)]
@@ -180,9 +188,11 @@ class Mutation(ResolutionMutation):
                                      "left out take the GRACEGRAPH_COMMUNITY_* settings.")
     async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
                               resolution: float | None = None, seed: int | None = None,
-                              engine: str | None = None, min_size: int | None = None) -> ct.CommunityRun:
+                              engine: str | None = None, min_size: int | None = None,
+                              projection: str | None = None) -> ct.CommunityRun:
         settings = info.context.settings
-        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
+        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size,
+                                                 projection)
         graph = replace(info.context.graph, timeout_s=settings.community_timeout_s)
         return ct.to_run(await asyncio.to_thread(community_queries.run_communities, graph, options))
 

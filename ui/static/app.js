@@ -4,6 +4,7 @@
 
 import * as api from './js/api.js';
 import { ChartDialog } from './js/charts.js';
+import { CommunityList } from './js/communities.js';
 import { el, plural } from './js/format.js';
 import { GraphView } from './js/graph.js';
 import { Panel } from './js/panel.js';
@@ -42,6 +43,13 @@ class App {
       onPick: (entity) => this.open(entity),
       onError: (err) => this.fail('Search', err),
     });
+    this.communities = new CommunityList($('#communities'), {
+      onOpen: (id) => this.openCommunity(id),
+      onError: (err) => this.fail('Loading the communities', err),
+      changesRoot: $('#community-changes'),
+    });
+    $('#communities-refresh').addEventListener('click', () => this.run('Loading the communities', () => this.communities.load()));
+    $('#colour-communities').addEventListener('change', () => this.colourCommunities());
     this.trends = new TrendsChart($('#trends'), {
       load: (bucket) => api.trends(bucket),
       onPickPeriod: (start, end) => this.sidebar.setPeriod(start, end),
@@ -53,6 +61,7 @@ class App {
     Promise.all([
       this.run('Loading trends', () => this.trends.refresh()),
       this.run('Ranking accounts', () => this.priorities.refresh()),
+      this.run('Loading the communities', () => this.communities.load()),
     ]).then(() => {
       if (this.idle) this.status('Ready.');
     });
@@ -152,6 +161,7 @@ class App {
     if (laying) this.afterLayout = message;
     else this.status(...message);
     if (select && focusId && this.view.has(focusId)) this.select([focusId], { focus: !first });
+    if ($('#colour-communities').checked && added.nodes.length) this.colourCommunities();
     this.refresh();
     this.loadIdentities();
   }
@@ -171,6 +181,35 @@ class App {
     } finally {
       this.requests -= 1;
     }
+  }
+
+  // ---- communities ---------------------------------------------------------------------------
+
+  /** A community as its own chart (the chart is cleared first), its card in the panel. */
+  openCommunity(id) {
+    return this.run(`Opening community ${id}`, async () => {
+      const card = await api.community(id);
+      this.view.clear();
+      this.truncated(null);
+      this.draw(card.chart, null, `Community #${card.number}`, { select: false });
+      this.panel.showCommunity(card); // the rings follow from draw() when colouring is on
+    });
+  }
+
+  /** Ring the accounts on the chart in their community's colour (newest run), or take the rings off. */
+  async colourCommunities() {
+    const on = $('#colour-communities').checked;
+    const accounts = on ? this.view.nodes.getIds({ filter: (n) => n.kind === 'Account' }) : [];
+    if (!accounts.length) {
+      this.view.setCommunities(new Map());
+      return;
+    }
+    await this.run('Colouring by community', async () => {
+      const found = await api.memberships(accounts);
+      this.view.setCommunities(new Map(found.map((m) => [m.entity, m.number])));
+      const communities = new Set(found.map((m) => m.community)).size;
+      this.status(`${plural(found.length, 'account')} of ${accounts.length} on the chart in ${plural(communities, 'community', 'communities')} (rings).`);
+    });
   }
 
   select(ids, { focus = false } = {}) {

@@ -93,6 +93,59 @@ export async function report(key) {
   return (await graphql('Report', REPORT, { key })).report;
 }
 
+const COMMUNITIES = `query Communities($limit: Int!) {
+  communities(limit: $limit) { id run number size edges density reportCount providerCount knownFileCount }
+}`;
+
+const COMMUNITY = `query Community($id: ID!) {
+  community(id: $id) {
+    id run number size edges density reportCount providerCount knownFileCount
+    central { rank entity { ...EntityFields } }
+    providers { name count }
+    cases { case { key } agency reports }
+    categories { name count }
+    binding(limit: 15) { entity { ...EntityFields } holders degree weight excluded sources }
+    chart(members: 100) { truncated nodes { ...EntityFields } edges { ...EdgeFields } }
+  }
+}
+${ENTITY}
+${EDGE}`;
+
+const MEMBERSHIPS = `query Memberships($ids: [ID!]!) {
+  communityMemberships(ids: $ids) { entity community number size }
+}`;
+
+const RUNS = `query CommunityRuns { communityRuns { run createdAt status } }`;
+
+const CHANGES = `query CommunityChanges($before: String!, $after: String!) {
+  communityChanges(before: $before, after: $after) { kind before after sizeBefore sizeAfter jaccard joined left }
+}`;
+
+/** Stored community runs, newest first. */
+export async function communityRuns() {
+  return (await graphql('CommunityRuns', RUNS, {})).communityRuns;
+}
+
+/** How the communities of run `before` became those of the later run `after` (Jaccard matching). */
+export async function communityChanges(before, after) {
+  return (await graphql('CommunityChanges', CHANGES, { before, after })).communityChanges;
+}
+
+/** The newest run's communities, largest first. */
+export async function communities(limit = 15) {
+  return (await graphql('Communities', COMMUNITIES, { limit })).communities;
+}
+
+/** One community: its card (figures, central members, evidence) and its chart. */
+export async function community(id) {
+  return (await graphql('Community', COMMUNITY, { id })).community;
+}
+
+/** The newest run's community of each account among `ids`. */
+export async function memberships(ids) {
+  return (await graphql('Memberships', MEMBERSHIPS, { ids })).communityMemberships;
+}
+
 const TRENDS = `query Trends($bucket: TrendBucket!) {
   trends(bucket: $bucket) {
     bucket since until

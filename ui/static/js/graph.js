@@ -4,6 +4,7 @@
 
 import { edgeTitle, edgeWidth, nodeTitle } from './describe.js';
 import { shorten, toMillis } from './format.js';
+import { communityColour } from './communities.js';
 import { kindStyle } from './kinds.js';
 import { placeNew } from './placement.js';
 
@@ -75,6 +76,7 @@ export class GraphView extends EventTarget {
     this.pathNodes = new Set();
     this.pathEdges = new Set();
     this.degree = new Map();
+    this.communityOf = new Map(); // node id -> community number, when colouring by community
     this.frozen = [];
     this.fitAfter = false;
     this.laying = false;
@@ -188,7 +190,8 @@ export class GraphView extends EventTarget {
       entity,
       label: shorten(entity.label, 26),
       image: style.image,
-      color: this._nodeColour(style, false),
+      color: this._nodeColour(style, false, entity.id),
+      borderWidth: this.communityOf.has(entity.id) ? 5 : 2,
       title: nodeTitle(entity),
       value: this.degree.get(entity.id) || 0,
       hidden: this._nodeHidden(entity.id, entity.kind),
@@ -197,8 +200,9 @@ export class GraphView extends EventTarget {
     return item;
   }
 
-  _nodeColour(style, onPath) {
-    const border = onPath ? PATH_COLOUR : style.border;
+  _nodeColour(style, onPath, id = null) {
+    const ring = id !== null && this.communityOf.has(id) ? communityColour(this.communityOf.get(id)) : null;
+    const border = onPath ? PATH_COLOUR : ring || style.border;
     return {
       background: style.colour,
       border,
@@ -328,6 +332,7 @@ export class GraphView extends EventTarget {
     for (const set of [this.pinned, this.userHidden, this.pathNodes, this.pathEdges]) set.clear();
     this.identities = [];
     this.degree.clear();
+    this.communityOf.clear();
     this._emit('changed');
   }
 
@@ -384,7 +389,7 @@ export class GraphView extends EventTarget {
     }
     this.nodes.update([...this.pathNodes].map((id) => {
       const item = this.nodes.get(id);
-      return { id, path: true, borderWidth: 5, color: this._nodeColour(kindStyle(item.kind), true) };
+      return { id, path: true, borderWidth: 5, color: this._nodeColour(kindStyle(item.kind), true, id) };
     }));
     this.edges.update([...this.pathEdges].map((id) => {
       const item = this.edges.get(id);
@@ -399,7 +404,7 @@ export class GraphView extends EventTarget {
   clearHighlight(refilter = true) {
     this.nodes.update([...this.pathNodes].filter((id) => this.nodes.get(id)).map((id) => {
       const item = this.nodes.get(id);
-      return { id, path: false, borderWidth: 2, color: this._nodeColour(kindStyle(item.kind), false) };
+      return { id, path: false, borderWidth: this.communityOf.has(id) ? 5 : 2, color: this._nodeColour(kindStyle(item.kind), false, id) };
     }));
     this.edges.update([...this.pathEdges].filter((id) => this.edges.get(id)).map((id) => ({
       id, path: false, width: this.edges.get(id).baseWidth,
@@ -408,6 +413,20 @@ export class GraphView extends EventTarget {
     this.pathNodes.clear();
     this.pathEdges.clear();
     if (refilter) this.applyFilters();
+  }
+
+  // ---- communities ---------------------------------------------------------------------------
+
+  /** Ring each node of `numbers` (id -> community number) in its community's colour; an empty map
+   * takes the rings off. Nodes on a highlighted path keep the path's colour. */
+  setCommunities(numbers) {
+    this.communityOf = new Map(numbers);
+    const changes = [];
+    this.nodes.forEach((n) => {
+      if (this.pathNodes.has(n.id)) return;
+      changes.push({ id: n.id, borderWidth: this.communityOf.has(n.id) ? 5 : 2, color: this._nodeColour(kindStyle(n.kind), false, n.id) });
+    });
+    this.nodes.update(changes);
   }
 
   // ---- view ----------------------------------------------------------------------------------

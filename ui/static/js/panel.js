@@ -1,6 +1,7 @@
 // The side panel: what the investigator has selected, with its evidence (properties and the
 // reports it rests on), and the actions that apply to it.
 
+import { cardText, communityColour } from './communities.js';
 import { el, formatTime, formatValue, humanise, plural } from './format.js';
 import { kindBadge } from './kinds.js';
 
@@ -105,6 +106,43 @@ export class Panel {
         el('h2', {}, 'Shortest paths'),
         el('div', { class: 'muted' }, `${plural(pathSet.paths.length, 'path')} of ${plural(pathSet.length, 'hop')} from ${from ? from.label : '?'} to ${to ? to.label : '?'}, highlighted on the chart`))),
       ...chains,
+    ]);
+  }
+
+  /** A community's card: figures, most central members, providers, cases, categories and the
+   * identifiers that bind it, each with its reports; its text can go into a case file. */
+  showCommunity(card) {
+    this.current = () => this.showCommunity(card);
+    const text = cardText(card);
+    const summary = el('pre', { class: 'card-text', hidden: true }, text);
+    const facts = {
+      accounts: card.size, ties: card.edges, density: card.density.toFixed(2), reports: card.reportCount,
+      providers: card.providerCount, 'known files': card.knownFileCount, run: card.run,
+    };
+    this._render([
+      el('div', { class: 'panel-head' },
+        el('span', { class: 'swatch large', style: `background:${communityColour(card.number)}` }),
+        el('div', { class: 'head-text' }, el('h2', {}, `Community #${card.number}`),
+          el('div', { class: 'mono key' }, card.id))),
+      el('div', { class: 'actions' },
+        button('Summary for the case file', () => {
+          summary.hidden = !summary.hidden;
+          if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).catch(() => {});
+        }, { title: 'Show the card as text (and copy it where the browser allows)', primary: true })),
+      summary,
+      section('Figures', propertyTable(facts)),
+      section('Most central members', el('ul', { class: 'entity-list' }, card.central.map((m) => entityRow(
+        { ...m.entity, label: `${m.entity.label} · ${m.rank.toFixed(2)}` }, () => this.actions.select(m.entity.id))))),
+      section('Providers', listOf(card.providers.map((p) => `${p.name} (${p.count})`), 0)),
+      section('Cases', card.cases.length ? listOf(card.cases.map((c) => `${c.case.key}${c.agency ? ` · ${c.agency}` : ''} (${plural(c.reports, 'report')})`), 0)
+        : el('p', { class: 'muted' }, 'none')),
+      card.categories.length ? section('Known-file categories', listOf(card.categories.map((c) => `${c.name} (${c.count})`), 0)) : null,
+      section('What binds it', el('ul', { class: 'entity-list' }, card.binding.map((b) => {
+        const row = entityRow(b.entity, () => this.actions.select(b.entity.id));
+        row.append(el('div', { class: 'muted binding-note' }, `${b.holders} members of ${b.degree} holders · `
+          + `${b.excluded ? `not counted: ${b.excluded}` : `weight ${b.weight.toPrecision(3)}`} · ${plural(b.sources.length, 'report')}`));
+        return row;
+      }))),
     ]);
   }
 
