@@ -94,6 +94,18 @@ class Settings(BaseSettings):
     link_rarity_exponent: float = 0.5
     link_weights: dict[str, float] = Field(default_factory=dict)
 
+    # Federation (graph_service/federation/, docs/federation.md): deconfliction between instances.
+    federation_dir: Path | None = None
+    federation_mode: str = "oblivious"
+    federation_hmac_key: Path | None = None
+    federation_ip_bucket_s: int = 3600
+    federation_excluded_ip_kinds: list[str] = ["private"]
+    federation_max_skew_s: float = 300.0
+    federation_rate_limit: int = 2_000_000
+    federation_rate_window_s: int = 86_400
+    federation_max_values: int = 50_000
+    federation_timeout_s: float = 300.0
+
     @property
     def uses_local_neo4j(self) -> bool:
         """True when no external server was named, so commands start our own."""
@@ -108,6 +120,15 @@ class Settings(BaseSettings):
     def auth_path(self) -> Path:
         """The users-and-tokens file: `auth_db` when set, else `auth.sqlite3` under `home`."""
         return self.auth_db or self.home / "auth.sqlite3"
+
+    @property
+    def federation_path(self) -> Path:
+        """Where the federation identity, peers.yaml and the local store live."""
+        return self.federation_dir or self.home / "federation"
+
+    @property
+    def federation_hmac_path(self) -> Path:
+        return self.federation_hmac_key or self.federation_path / "hmac.key"
 
     @property
     def bolt_uri(self) -> str:

@@ -11,6 +11,7 @@ from graph_service.cli import (
     db,
     demo,
     export,
+    federation,
     load,
     resolve,
     schema,
@@ -37,5 +38,6 @@ app.add_typer(users.app, name="user")
 app.add_typer(users.agencies, name="agency")
 app.add_typer(cases.app, name="case")
 app.command("deconflict")(cases.deconflict)
+app.add_typer(federation.app, name="federation")
 
 __all__ = ["app"]

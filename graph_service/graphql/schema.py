@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -118,7 +119,8 @@ class Query(ResolutionQuery):
                      since: Annotated[datetime | None, strawberry.argument(name="from")] = None,
                      until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
                      bucket: t.TrendBucket = t.TrendBucket.MONTH) -> t.Trends:
-        return t.to_trends(await ask(info, trend_analysis.trends, since, until, bucket.value))
+        grow = partial(trend_analysis.timed_links, rules=info.context.links)
+        return t.to_trends(await ask(info, trend_analysis.trends, since, until, bucket.value, links=grow))
 
     @strawberry.field(description="Accounts or reports to look at first, best first, each score with its "
                                   "parts and their evidence (docs/analysis.md).")

@@ -133,8 +133,10 @@ class App {
   open(entity) {
     this.view.userHidden.delete(entity.id);
     return this.run(`Loading the neighbourhood of ${entity.label}`, async () => {
-      const subgraph = await api.neighbourhood([entity.id], this.sidebar.expansion());
-      this.draw(subgraph, entity.id, `The neighbourhood of ${entity.label}`);
+      const expansion = this.sidebar.expansion();
+      const subgraph = await api.neighbourhood([entity.id], expansion);
+      await this.withLinks(subgraph, [entity.id]);
+      this.draw(subgraph, entity.id, `The neighbourhood of ${entity.label}`, { tieSkipped: expansion.depth === 1 });
     });
   }
 
@@ -143,19 +145,37 @@ class App {
     const first = this.view.entity(list[0]);
     const what = list.length === 1 && first ? first.label : plural(list.length, 'node');
     return this.run(`Expanding ${what}`, async () => {
-      const subgraph = await api.neighbourhood(list, this.sidebar.expansion());
-      this.draw(subgraph, list.length === 1 ? list[0] : null, `Expanding ${what}`, { select: false });
+      const expansion = this.sidebar.expansion();
+      const subgraph = await api.neighbourhood(list, expansion);
+      await this.withLinks(subgraph, list);
+      this.draw(subgraph, list.length === 1 ? list[0] : null, `Expanding ${what}`,
+        { select: false, tieSkipped: list.length === 1 && expansion.depth === 1 });
     });
   }
 
+  /** An account's network is more than its neighbourhood: the accounts it is linked to by scored
+   * evidence (GraphQL `links`) join the subgraph, and the links are kept to be drawn as edges as
+   * wide as their score. Only for a single account, the one the investigator asked about. */
+  async withLinks(subgraph, ids) {
+    subgraph.links = [];
+    if (ids.length !== 1 || !ids[0].startsWith('Account:')) return;
+    const found = await api.links(ids[0]);
+    const have = new Set([...subgraph.nodes.map((n) => n.id), ...this.view.nodes.getIds()]);
+    const missing = [...new Set(found.links.flatMap((l) => [l.a, l.b]))].filter((id) => !have.has(id));
+    subgraph.nodes = subgraph.nodes.concat(await api.entities(missing));
+    subgraph.links = found.links;
+  }
+
   /** Merge a subgraph, lay out what is new, select the entity it is about. */
-  draw(subgraph, focusId, what, { select = true } = {}) {
+  draw(subgraph, focusId, what, { select = true, tieSkipped = false } = {}) {
     const first = this.view.nodes.length === 0;
-    const added = this.view.merge(subgraph, { anchor: focusId });
+    const added = this.view.merge(subgraph, { anchor: focusId, tieSkipped });
+    if (subgraph.links && subgraph.links.length) this.view.addLinks(subgraph.links);
     this.truncated(subgraph.truncated ? what : null);
-    const summary = added.nodes.length || added.edges.length
+    const skippedNote = added.skipped && added.skipped.length ? `; ${plural(added.skipped.length, 'supernode')} not expanded` : '';
+    const summary = (added.nodes.length || added.edges.length
       ? `${what}: ${plural(added.nodes.length, 'new node')}, ${plural(added.edges.length, 'new link')}`
-      : `${what}: nothing new, all of it is already on the chart`;
+      : `${what}: nothing new, all of it is already on the chart`) + skippedNote;
     const laying = first ? this.view.layout() : added.nodes.length ? this.view.layout(added.nodes) : false;
     const message = [subgraph.truncated ? `${summary} (truncated: more exist)` : summary, subgraph.truncated ? 'warn' : 'info'];
     if (laying) this.afterLayout = message;
@@ -301,7 +321,11 @@ class App {
       this.sidebar.setEnd('to', nodes[1]);
     } else if (edges.length === 1) {
       const edge = this.view.edgeEntity(edges[0]);
-      this.panel.showEdge(edge, this.view.entity(edge.source), this.view.entity(edge.target));
+      const from = this.view.entity(edge.source);
+      const to = this.view.entity(edge.target);
+      if (edge.link) this.panel.showLink(edge.link, from, to);
+      else if (edge.skipped) this.panel.showSkipped(edge.skipped, from, to);
+      else this.panel.showEdge(edge, from, to);
     } else {
       this.panel.showEmpty();
     }

@@ -31,7 +31,7 @@ const SEARCH = `query Search($text: String!, $limit: Int!) {
 
 const NEIGHBOURHOOD = `query Neighbourhood($ids: [ID!]!, $depth: Int!, $since: DateTime, $until: DateTime, $limit: Int!) {
   neighbourhood(ids: $ids, depth: $depth, since: $since, until: $until, limit: $limit) {
-    truncated nodes { ...EntityFields } edges { ...EdgeFields }
+    truncated nodes { ...EntityFields } edges { ...EdgeFields } skipped { id reason degree }
   }
 }
 ${ENTITY}
@@ -95,6 +95,35 @@ export async function search(text, limit = 12) {
 
 export async function neighbourhood(ids, { depth = 1, since = null, until = null, limit = 500 } = {}) {
   return (await graphql('Neighbourhood', NEIGHBOURHOOD, { ids, depth, since, until, limit })).neighbourhood;
+}
+
+const LINKS = `query Links($id: ID!, $limit: Int!) {
+  links(id: $id, limit: $limit) {
+    truncated
+    links {
+      a b score
+      evidence { kind key entities reports times coUseCount holders weight rarity proximity support contribution
+                 coUses { aTime bTime aReport bReport gapSeconds } }
+    }
+  }
+}`;
+
+/** The accounts linked to account `id`, strongest first, each link with its evidence (queries/links.py). */
+export async function links(id, limit = 50) {
+  return (await graphql('Links', LINKS, { id, limit })).links;
+}
+
+const ENTITIES = `query Entities($ids: [ID!]!, $limit: Int!) {
+  neighbourhood(ids: $ids, depth: 1, limit: $limit) { nodes { ...EntityFields } }
+}
+${ENTITY}`;
+
+/** The entities themselves: a neighbourhood capped at its start entities, which always come first. */
+export async function entities(ids) {
+  if (!ids.length) return [];
+  const found = (await graphql('Entities', ENTITIES, { ids, limit: ids.length })).neighbourhood.nodes;
+  const wanted = new Set(ids);
+  return found.filter((n) => wanted.has(n.id));
 }
 
 export async function paths(from, to, maxHops = 4) {
