@@ -63,8 +63,13 @@ def _v5() -> list[str]:
             "CREATE INDEX SAME_AS_status IF NOT EXISTS FOR ()-[r:SAME_AS]-() ON (r.status)"]
 
 
+def _v6() -> list[str]:
+    """Deconfliction: reported persons by birth date (then compared by name)."""
+    return ["CREATE INDEX Person_date_of_birth IF NOT EXISTS FOR (n:Person) ON (n.date_of_birth)"]
+
+
 MIGRATIONS: tuple[tuple[int, list[str]], ...] = (
-    (1, _v1()), (2, _v2()), (3, _v3()), (4, _v4()), (5, _v5()))
+    (1, _v1()), (2, _v2()), (3, _v3()), (4, _v4()), (5, _v5()), (6, _v6()))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 _READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"
