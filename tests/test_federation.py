@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from graph_service.app import create_app
 from graph_service.audit import AuditLog
+from graph_service.auth import Role
 from graph_service.cli import app as cli
 from graph_service.database import open_driver
 from graph_service.federation import exchange, keys, peers, signing
@@ -39,9 +40,12 @@ from loaders.pipeline import load_files
 from loaders.schema import ensure_schema
 from loaders.synthetic import generate
 from loaders.writer import GraphWriter
+from queries import cases
 from queries.context import GraphContext
+from queries.visibility import Clearance, Scope
 from tests.browser import serving
 from tests.conftest import ROOT, clear_graph
+from tests.signin import TEST_AGENCY, signed_in
 
 BUCKET_S = 3600
 
@@ -378,3 +382,61 @@ def test_cli_sets_up_checks_syncs_and_deconflicts(instances: tuple[Instance, Ins
     finally:
         patch.undo()
         get_settings.cache_clear()
+
+
+FEDERATED = """query($ids: [IdentifierInput!], $case: String, $peers: [String!]) {
+  federatedDeconflict(identifiers: $ids, caseKey: $case, peers: $peers) { mine kind peer agency contact peerRef } }"""
+
+
+def test_graphql_field_and_case_path_give_the_cli_and_file_answers(
+        instances: tuple[Instance, Instance], synced: Recorder, asked: tuple[Path, set[str]],
+        corpora: tuple[list[Path], list[Path]], tmp_path: Path) -> None:
+    alpha, beta = instances
+    path = asked[0]
+    by_file = exchange.deconflict(alpha.settings, alpha.audit, "beta",
+                                  file_items(path, BUCKET_S, alpha.settings.default_region))
+    expected = {(int(h.mine.rsplit(":", 1)[1]), h.kind, h.peer_ref) for h in by_file.hits}
+    shared = sorted({r["key"] for r in alpha.ctx.read("MATCH (r:Report) RETURN r.key AS key")}
+                    & {r["key"] for r in beta.ctx.read("MATCH (r:Report) RETURN r.key AS key")})
+    owner = Scope(TEST_AGENCY, Clearance.OWN_CASES)
+    cases.create_case(alpha.ctx, owner, "FED-1")
+    assert cases.assign_reports(alpha.ctx, Scope(TEST_AGENCY, Clearance.EVERYTHING), "FED-1", shared) == len(shared)
+
+    given = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        kind, value, *at = line.split(",")
+        given.append({"kind": kind, "value": value, "at": at[0] if at else None})
+    with signed_in(create_app(alpha.settings), "fed-analyst", TEST_AGENCY, Role.ANALYST) as client:
+        listed = client.post("/graphql", json={"query": FEDERATED, "variables": {"ids": given, "peers": ["beta"]}})
+        of_case = client.post("/graphql", json={"query": FEDERATED, "variables": {"case": "FED-1", "peers": ["all"]}})
+    with signed_in(create_app(alpha.settings), "fed-other", "OTHER", Role.ANALYST) as client:
+        stranger = client.post("/graphql", json={"query": FEDERATED, "variables": {"case": "FED-1"}}).json()
+    assert "errors" not in listed.json() and "errors" not in of_case.json(), (listed.text, of_case.text)
+    hits = listed.json()["data"]["federatedDeconflict"]
+    assert {(int(h["mine"][1:]), h["kind"], h["peerRef"]) for h in hits} == expected
+    assert {(h["peer"], h["agency"], h["contact"]) for h in hits} == {("beta", "Agency beta", "beta-desk@example.org")}
+    case_hits = of_case.json()["data"]["federatedDeconflict"]
+    assert {h["mine"].split(":", 2)[2] for h in case_hits if h["kind"] in ("email", "phone", "device", "account")} \
+        == planted_keys(corpora)
+    assert {h["peerRef"] for h in case_hits} <= {h.peer_ref for h in by_file.hits}
+    assert stranger["data"] is None and stranger["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    mine = [e for e in alpha.audit.entries() if e.operation.startswith("graphql")]
+    assert any(e.actor == "fed-analyst" and "federatedDeconflict" in str(e.variables) for e in mine)
+
+    runner, patch = CliRunner(), pytest.MonkeyPatch()
+    try:
+        for env, setting in (("GRACEGRAPH_HOME", alpha.settings.home), ("NEO4J_URI", alpha.settings.bolt_uri),
+                            ("NEO4J_DATABASE", alpha.settings.neo4j_database),
+                            ("GRACEGRAPH_FEDERATION_MAX_VALUES", 200), ("GRACEGRAPH_FEDERATION_IP_BUCKET_S", BUCKET_S)):
+            patch.setenv(env, str(setting))
+        get_settings.cache_clear()
+        answer = runner.invoke(cli, ["federation", "deconflict", "--case", "FED-1", "--peers", "beta", "--json"])
+        assert answer.exit_code == 0, answer.output
+        both = runner.invoke(cli, ["federation", "deconflict", str(path), "--case", "FED-1", "--peers", "beta"])
+        assert both.exit_code == 1 and "either FILE or --case" in both.output
+    finally:
+        patch.undo()
+        get_settings.cache_clear()
+    by_cli = [json.loads(line) for line in answer.output.splitlines() if '"peer_ref"' in line]
+    assert {(h["mine"], h["kind"], h["peer_ref"]) for h in by_cli} \
+        == {(h["mine"], h["kind"], h["peerRef"]) for h in case_hits}

@@ -2,7 +2,7 @@
 
 init makes the identity (signing key, blinding secret; 0600); add-peer / revoke edit peers.yaml;
 status shows both and, with --check, asks each peer who it is (a signed call); sync prepares us to
-answer a peer; deconflict asks a peer about a file of identifiers; rotate replaces the blinding
+answer a peer; deconflict asks peers about a file of identifiers or a case's; rotate replaces the blinding
 secret; resolve says what one of the references we handed out stands for.
 """
 
@@ -22,9 +22,10 @@ from graph_service.federation import exchange, keys, peers
 from graph_service.federation.client import PeerClient
 from graph_service.federation.errors import FederationError
 from graph_service.federation.peers import Peer
-from graph_service.federation.sources import file_items
+from graph_service.federation.sources import case_items, file_items
 from graph_service.federation.store import STORE_FILE, Store
 from graph_service.settings import get_settings
+from queries.visibility import Clearance, Scope
 
 out = Console(highlight=False, soft_wrap=True)
 app = typer.Typer(help="Deconflict with other gracegraph instances without sharing identifiers.",
@@ -118,25 +119,33 @@ def sync(peer: str | None = typer.Option(None, "--peer", help="The peer to prepa
 @app.command("deconflict")
 @reported
 def deconflict(
-    file: Path = typer.Argument(..., help="One identifier a line: kind,value[,time] (docs/federation.md)."),
-    peer: str = typer.Option(..., "--peer", help="The peer to ask ('all': every active peer)."),
+    file: Path | None = typer.Argument(None, help="One identifier a line: kind,value[,time] (docs/federation.md)."),
+    case: str | None = typer.Option(None, "--case", help="Instead of FILE: every identifier case KEY names."),
+    peer: list[str] = typer.Option(..., "--peer", "--peers", help="The peer to ask ('all': every active peer); "
+                                   "repeat for several."),
     as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON lines."),
 ) -> None:
-    """Ask a peer which of these identifiers it holds too; answers are pointers (agency, contact, reference)."""
+    """Ask peers which of these identifiers they hold too; answers are pointers (agency, contact, reference)."""
     settings = get_settings()
     audit = AuditLog(settings.audit_path)
-    items = file_items(file, settings.federation_ip_bucket_s, settings.default_region)
-    names = [p.name for p in peers.load(settings.federation_path) if not p.revoked] if peer == "all" else [peer]
-    for name in names:
-        result = exchange.deconflict(settings, audit, name, items)
+    if (file is None) == (case is None):
+        raise FederationError("give either FILE or --case KEY")
+    if file is not None:
+        items = file_items(file, settings.federation_ip_bucket_s, settings.default_region)
+    else:
+        with graph() as ctx:  # the local operator reads every case
+            items = case_items(ctx, Scope("", Clearance.EVERYTHING), str(case), settings.federation_ip_bucket_s,
+                               settings.federation_excluded_ip_kinds)
+    for result in exchange.deconflict_peers(settings, audit, peer, items):
         for hit in result.hits:
             if as_json:
                 out.print(json.dumps({"mine": hit.mine, "kind": hit.kind, "key": hit.key, "peer": hit.peer,
-                                      "agency": hit.agency, "contact": hit.contact, "peer_ref": hit.peer_ref}))
+                                      "agency": hit.agency, "contact": hit.contact, "peer_ref": hit.peer_ref}),
+                          markup=False, emoji=False)  # keys and refs are data: `:email:` is no emoji here
             else:
                 out.print(f"{hit.mine} {hit.kind} {hit.key}: held by {hit.agency} ({hit.contact}), "
-                          f"their reference {hit.peer_ref}")
-        out.print(f"{name}: {result.asked} identifiers asked ({result.values_sent} blinded values), "
+                          f"their reference {hit.peer_ref}", markup=False, emoji=False)
+        out.print(f"{result.peer}: {result.asked} identifiers asked ({result.values_sent} blinded values), "
                   f"{len(result.hits)} hits")
 
 

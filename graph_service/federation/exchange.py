@@ -141,6 +141,19 @@ def deconflict(settings: Settings, audit: AuditLog, peer_name: str, items: list[
     return Deconfliction(peer.name, len(items), len(values), hits)
 
 
+def peer_names(settings: Settings, asked: list[str]) -> list[str]:
+    """The peers named (`all`: every active one), in order, each once."""
+    if "all" in asked:
+        return [p.name for p in peers.load(settings.federation_path) if not p.revoked]
+    return list(dict.fromkeys(asked))
+
+
+def deconflict_peers(settings: Settings, audit: AuditLog, asked: list[str], items: list[Asked],
+                     transport: httpx.BaseTransport | None = None) -> list[Deconfliction]:
+    """`deconflict` with each peer named (`all`: every active one), one after another."""
+    return [deconflict(settings, audit, name, items, transport) for name in peer_names(settings, asked)]
+
+
 def _pointers(items: list[Asked], matched: dict[Token, tuple[str, str]], peer: Peer,
               whoami: dict[str, object]) -> list[Hit]:
     """One hit per (our identifier, peer reference): an IP use that meets two of the peer's buckets

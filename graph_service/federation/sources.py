@@ -1,4 +1,5 @@
-"""Identifiers to federate: every one in our graph (what we hold), or the lines of a file (what we ask).
+"""Identifiers to federate: every one in our graph (what we hold), or what we ask: the lines of a file,
+a case's identifiers, or a list given through the API.
 
 Both go through the loaders' normalisers, so a key asked is spelt exactly as a key held. A file has
 one identifier a line, `kind,value[,time]` (`#` starts a comment): kinds email, phone, device
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from graph_service.federation.errors import FederationError
@@ -24,13 +26,27 @@ from loaders.identifiers import (
     normalise_phone,
     normalise_timestamp,
 )
-from loaders.model import Label, Rel, cypher
+from loaders.model import USE_SEPARATOR, Label, Rel, cypher
 from queries.context import GraphContext
+from queries.deconfliction import case_identifiers
+from queries.visibility import Scope
 
 HASHES = ("md5", "sha1", "sha256")
 
 KEYS_OF = """MATCH (n:{label}) RETURN n.key AS key"""
 FILE_HASHES = """MATCH (f:{label}) RETURN f.md5 AS md5, f.sha1 AS sha1, f.sha256 AS sha256"""
+FILE_HASHES_OF = """MATCH (f:{label}) WHERE f.key IN $keys RETURN f.key AS key, f.md5 AS md5, f.sha1 AS sha1,
+f.sha256 AS sha256"""
+CASE_IP_USES = """
+MATCH (:{case_} {key: $case})<-[:{part_of}]-(r:{report})
+WITH collect(r.key) AS reports
+MATCH (:{account})-[u:{used_ip}]->(ip:{ip})
+WHERE NOT coalesce(ip.kind, '') IN $excluded AND any(s IN u.sources WHERE s IN reports)
+UNWIND u.uses AS use
+WITH ip, split(use, $sep) AS parts, reports
+WHERE parts[1] IN reports
+RETURN DISTINCT ip.key AS key, parts[0] AS moment
+"""
 IP_USES = """
 MATCH (:{account})-[u:{used_ip}]->(ip:{ip})
 WHERE NOT coalesce(ip.kind, '') IN $excluded
@@ -86,6 +102,19 @@ def normalise(kind: str, value: str, default_region: str) -> str:
     raise FederationError(f"unknown identifier kind {kind!r} (one of email, phone, device, account, file, ip)")
 
 
+def asked_item(ref: str, kind: str, value: str, at: str | datetime | None, bucket_s: int,
+               default_region: str) -> Asked:
+    """One identifier to ask about, normalised as the loaders would; an IP needs the time of its use."""
+    kind = kind.strip().lower()
+    key = normalise(kind, value.strip(), default_region)
+    if kind != "ip":
+        return Asked(ref, kind, key, (Token(kind, key),))
+    if at is None or (isinstance(at, str) and not at.strip()):
+        raise InvalidIdentifier("ip", key, "an IP address needs the time of its use")
+    moment = at if isinstance(at, datetime) else normalise_timestamp(at.strip())[0]
+    return Asked(ref, kind, key, tuple(asked_ip(key, moment, bucket_s)))
+
+
 def file_items(path: Path, bucket_s: int, default_region: str) -> list[Asked]:
     """The identifiers of a deconfliction file; one error naming every line that does not hold."""
     items: list[Asked] = []
@@ -93,20 +122,40 @@ def file_items(path: Path, bucket_s: int, default_region: str) -> list[Asked]:
     for number, row in _rows(path):
         ref = f"{path.name}:{number}"
         try:
-            kind = row[0].strip().lower()
-            key = normalise(kind, row[1].strip(), default_region)
-            if kind == "ip":
-                if len(row) < 3 or not row[2].strip():
-                    raise InvalidIdentifier("ip", key, "an IP address needs the time of its use (third column)")
-                moment, _ = normalise_timestamp(row[2].strip())
-                tokens = tuple(asked_ip(key, moment, bucket_s))
-            else:
-                tokens = (Token(kind, key),)
-            items.append(Asked(ref, kind, key, tokens))
+            items.append(asked_item(ref, row[0], row[1], row[2] if len(row) > 2 else None, bucket_s, default_region))
         except (InvalidIdentifier, FederationError, IndexError) as exc:
             problems.append(f"{ref}: {exc or 'kind,value expected'}")
     if problems:
         raise FederationError(f"{len(problems)} line(s) refused: " + "; ".join(problems[:20]))
+    return items
+
+
+def case_items(ctx: GraphContext, scope: Scope, case: str, bucket_s: int,
+               excluded_ip_kinds: list[str]) -> list[Asked]:
+    """What the reports of `case` name, as identifiers to ask about (the case must be the caller's).
+
+    The case's identifiers are those local deconfliction checks (queries/deconfliction.py), persons
+    aside (no federated kind); a file is asked by each hash it has, and an IP by each use one of the
+    case's reports saw, at its moment. Our reference is `case:kind:key` (never sent).
+    """
+    items: list[Asked] = []
+    files: list[str] = []
+    for found in case_identifiers(ctx, scope, case):
+        if found.kind == "file":
+            files.append(found.value)
+        elif found.kind in ("email", "phone", "device", "account"):
+            items.append(Asked(f"{case}:{found.kind}:{found.value}", found.kind, found.value,
+                               (Token(found.kind, found.value),)))
+    for row in ctx.read(cypher(FILE_HASHES_OF, label=Label.FILE), keys=files):
+        tokens = tuple(Token("file", f"{algo}:{row[algo]}") for algo in HASHES if row.get(algo))
+        items.append(Asked(f"{case}:file:{row['key']}", "file", str(row["key"]), tokens))
+    uses = ctx.read(cypher(CASE_IP_USES, case_=Label.CASE, part_of=Rel.PART_OF, report=Label.REPORT,
+                           account=Label.ACCOUNT, used_ip=Rel.USED_IP, ip=Label.IP),
+                    case=case, excluded=excluded_ip_kinds, sep=USE_SEPARATOR)
+    for row in sorted(uses, key=lambda r: (r["key"], r["moment"])):
+        moment = datetime.fromisoformat(row["moment"])
+        items.append(Asked(f"{case}:ip:{row['key']}@{row['moment']}", "ip", row["key"],
+                           tuple(asked_ip(row["key"], moment, bucket_s))))
     return items
 
 

@@ -18,8 +18,11 @@ from strawberry.printer import print_schema
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
+from graph_service.audit import AuditLog
+from graph_service.federation import asking as federation_asking
 from graph_service.graphql import community_types as ct
 from graph_service.graphql import deconfliction_types as dt
+from graph_service.graphql import federation_types as ft
 from graph_service.graphql import types as t
 from graph_service.graphql.access import act, ask, change
 from graph_service.graphql.audit_trail import AuditTrail
@@ -173,6 +176,18 @@ class Query(ResolutionQuery):
         answers = await act(info, deconfliction.run, items, case_key, depth=depth, via_identities=via_identities,
                             window_s=settings.cousage_window_s, region=settings.default_region, contacts=contacts)
         return [dt.to_answer(a) for a in answers]
+
+    @strawberry.field(description="Which of these identifiers (or of everything case `caseKey` names) other "
+                                  "gracegraph instances hold too, through blinded matching: no identifier leaves "
+                                  "this instance. `peers`: names from peers.yaml, or 'all'. Pointers only.")
+    async def federated_deconflict(self, info: ApiInfo, identifiers: list[dt.IdentifierInput] | None = None,
+                                   case_key: str | None = None,
+                                   peers: list[str] | None = None) -> list[ft.FederatedHit]:
+        settings = info.context.settings
+        audit = info.context.audit or AuditLog(settings.audit_path)
+        given = [ft.given(item) for item in identifiers] if identifiers is not None else None
+        hits = await act(info, federation_asking.ask, settings, audit, given, case_key, peers or ["all"])
+        return [ft.to_hit(hit) for hit in hits]
 
     # -- saved charts and their exports (issue 9) -------------------------------------------------
 

@@ -1,0 +1,33 @@
+"""GraphQL types of `federatedDeconflict`: pointers to other agencies' instances (docs/federation.md)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph_service.federation.asking import Given
+from graph_service.federation.exchange import Hit
+from graph_service.graphql.deconfliction_types import IdentifierInput
+
+
+@strawberry.type(description="One of our identifiers that a peer instance holds too: whom to call there, "
+                             "nothing of its case.")
+class FederatedHit:
+    mine: str = strawberry.field(description="Our reference: `#n` (the n-th identifier given) or "
+                                             "`case:kind:key` (a case's; an IP's with `@moment`).")
+    kind: str
+    peer: str = strawberry.field(description="The peer instance, as our peers.yaml names it.")
+    agency: str
+    contact: str
+    peer_ref: str = strawberry.field(description="Opaque: the peer resolves it on its side "
+                                                 "(`gracegraph federation resolve`).")
+
+
+def given(item: IdentifierInput) -> Given:
+    """As the federation reads it: a device, file or account type becomes the `type:` prefix of the value."""
+    value = f"{item.type}:{item.value}" if item.type else item.value
+    return item.kind, value, item.at
+
+
+def to_hit(hit: Hit) -> FederatedHit:
+    return FederatedHit(mine=hit.mine, kind=hit.kind, peer=hit.peer, agency=hit.agency, contact=hit.contact,
+                        peer_ref=hit.peer_ref)
