@@ -69,8 +69,8 @@ def run_one(name: str, reports: int) -> dict[str, Any]:
 
 
 def timed_figures(row: dict[str, Any]) -> dict[str, float]:
-    """The timed figures of a run: `wall_s`, and every number whose key ends in `_s` (not `_per_s`)
-    or `_ms` in the bench's JSON (top level and one level down), in seconds."""
+    """The timed figures of a run: `wall_s`, and every number whose key is `seconds` or ends in `_s` (not
+    `_per_s`) or `_ms` in the bench's JSON (top level and one level down), in seconds."""
     found = {"wall_s": float(row["wall_s"])}
 
     def take(prefix: str, values: dict[str, Any]) -> None:
@@ -81,7 +81,7 @@ def timed_figures(row: dict[str, Any]) -> dict[str, float]:
                 continue
             if key.endswith("_ms"):
                 found[prefix + key] = value / 1000
-            elif key.endswith("_s") and not key.endswith("_per_s"):  # a rate is not a time
+            elif key == "seconds" or (key.endswith("_s") and not key.endswith("_per_s")):  # a rate is not a time
                 found[prefix + key] = float(value)
 
     take("", row.get("result") or {})
