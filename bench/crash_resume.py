@@ -41,21 +41,25 @@ BOOKKEEPING = ("LoadRun", "GracegraphSchema")
 
 _NODES = ("MATCH (n) WHERE NOT any(l IN labels(n) WHERE l IN $skip) "
           "RETURN labels(n)[0] AS label, n.key AS key, n.sources AS sources")
-_RELS = ("MATCH (a)-[r]->(b) RETURN type(r) AS type, labels(a)[0] + ':' + a.key AS a, "
+_RELS = ("MATCH (a)-[r]->(b) WHERE NOT any(l IN labels(a) + labels(b) WHERE l IN $skip) "
+         "RETURN type(r) AS type, labels(a)[0] + ':' + a.key AS a, "
          "labels(b)[0] + ':' + b.key AS b, r.sources AS sources")
 
 
-def fingerprint(driver: Driver, database: str) -> dict[str, Any]:
-    """Counts and a checksum of keys and `sources`: equal fingerprints, equal graphs for our purpose."""
+def fingerprint(driver: Driver, database: str, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Counts and a checksum of keys and `sources`: equal fingerprints, equal graphs for our purpose.
+
+    `without`: labels left out, with every relationship touching them.
+    """
     digest = hashlib.sha256()
     nodes: Counter[str] = Counter()
     rels: Counter[str] = Counter()
     lines: list[str] = []
     with driver.session(database=database) as session:
-        for row in session.run(_NODES, skip=list(BOOKKEEPING)):
+        for row in session.run(_NODES, skip=[*BOOKKEEPING, *without]):
             nodes[row["label"]] += 1
             lines.append(f"N|{row['label']}|{row['key']}|{','.join(sorted(row['sources'] or []))}")
-        for row in session.run(_RELS):
+        for row in session.run(_RELS, skip=list(without)):
             rels[row["type"]] += 1
             lines.append(f"R|{row['type']}|{row['a']}|{row['b']}|{','.join(sorted(row['sources'] or []))}")
     for line in sorted(lines):
