@@ -38,6 +38,8 @@ BENCHES: dict[str, list[str]] = {
     "communities": ["--parts", "synthetic", "--reports", "{n}"],
     "link_quality": ["--reports", "{n}"],
     "deconfliction": ["--reports", "{n}"],
+    # Federated deconfliction: 1,000 identifiers asked of a peer holding the size's worth.
+    "federation": ["--held", "{n}", "--asked", "1000", "--repeat", "1"],
 }
 
 

@@ -1,6 +1,6 @@
 """Community detection quality and speed: planted networks, LFR graphs, a 1M-report-sized projection.
 
-    python -m bench.communities                      # all parts (20k reports, LFR n=5000 at mu 0.1..0.6)
+    python -m bench.communities                      # all parts (20k reports, LFR n=5000 at mu 0.4..0.7)
     python -m bench.communities --quick              # small: 2,000 reports, one LFR graph (mu 0.5), 2 copies
     python -m bench.communities --parts lfr --lfr-seeds 5
     python -m bench.communities --edgelist FILE --truth FILE [--out FILE]
@@ -12,11 +12,13 @@ igraph and scikit-learn compute it) and adjusted Rand index against the truth.
 - `synthetic`: generate N reports, load them into a fresh Neo4j, pull the projection as a run does,
   and score against truth.json's planted networks (how accounts outside them count: `score_networks`).
   With `--loaded TRUTH_JSON`, the graph already in the server named by NEO4J_URI is used instead
-  (nothing is cleared or loaded), to time the pull on a graph that took long to load.
+  (nothing is cleared or loaded), to time the pull on a graph that took long to load; `scale`
+  then replicates that projection.
 - `lfr`: LFR benchmark graphs from networkx (n, degree exponent 3, community-size exponent 1.5,
-  average degree 20, maximum degree 50, communities of 10-50) for each mixing mu, several seeds,
-  medians; with igraph's Infomap and Leiden-modularity as the other candidates the method was chosen
-  from, and (`--sweep`) CPM resolutions around the default.
+  average degree 20, maximum degree 50, communities of 10-50) for each mixing mu (networkx cannot
+  build these below mu 0.4: `lfr_graph`), several seeds, medians; with igraph's Infomap and
+  Leiden-modularity, the other candidates the method was chosen from, and (`--sweep`) CPM
+  resolutions around the default.
 - `scale`: the synthetic projection replicated as disjoint copies until it is the size of the
   projection of 1M reports (the projection is a union of separate networks, persons and households,
   so copies keep its shape), timing Leiden and networkx Louvain on it.
@@ -30,9 +32,11 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,7 @@ import igraph as ig
 import networkx as nx
 
 from bench.harness import bench_database, emit, machine
+from graph_service.analysis import supernode_rules
 from graph_service.database import open_driver
 from graph_service.settings import Settings, get_settings
 from loaders.cybertip import parse_cybertip
@@ -49,7 +54,8 @@ from loaders.synthetic import generate
 from loaders.writer import GraphWriter
 from queries.community_detection import Method, detect, leidenalg_partition, shape
 from queries.context import GraphContext
-from queries.projection import Projection, ProjectionOptions, shared_identifier_projection
+from queries.projection import PROJECTORS, Projection, ProjectionOptions, Projector
+from queries.supernodes import mark_supernodes
 
 Labels = list[Any]
 
@@ -132,16 +138,25 @@ def score_networks(projection: Projection, membership: list[int], truth: dict[st
     }
 
 
+def pull(ctx: GraphContext, projector: Projector, options: ProjectionOptions) -> tuple[Projection, float]:
+    """The projection and the seconds its pull took, after one warm-up pull (as a run after a load finds it)."""
+    projector(ctx, options)
+    result: tuple[Projection, float] = timed(lambda: projector(ctx, options))
+    return result
+
+
 def synthetic_part(args: argparse.Namespace, settings: Settings) -> tuple[dict[str, Any], Projection]:
+    """The first of `--projection`'s projections is scored in full; the others get Leiden's scores."""
     method = default_method(settings, args)
     options = ProjectionOptions.from_settings(settings)
+    names: list[str] = args.projection
+    pulled: dict[str, tuple[Projection, float]] = {}
     if args.loaded:
         truth = json.loads(Path(args.loaded).read_text())
         driver = open_driver(Settings(), start=False)
         try:
             ctx = GraphContext(driver, Settings().neo4j_database, settings.community_timeout_s)
-            shared_identifier_projection(ctx, options)  # warm the server's caches and plans, as a load leaves them
-            projection, pull_s = timed(lambda: shared_identifier_projection(ctx, options))
+            pulled = {name: pull(ctx, PROJECTORS[name], options) for name in names}
         finally:
             driver.close()
         reports, load_s = truth["params"]["reports"], None
@@ -156,27 +171,41 @@ def synthetic_part(args: argparse.Namespace, settings: Settings) -> tuple[dict[s
                                                            [Path(tmp) / f for f in planted.files], parse_cybertip))
                 assert not summary.failed
                 ctx = GraphContext(driver, db, settings.community_timeout_s)
-                shared_identifier_projection(ctx, options)  # warm, as the pull after a long load finds it
-                projection, pull_s = timed(lambda: shared_identifier_projection(ctx, options))
+                mark_supernodes(ctx, supernode_rules(settings))  # as `gracegraph load` does after every load
+                pulled = {name: pull(ctx, PROJECTORS[name], options) for name in names}
         reports = args.reports
+    projection, pull_s = pulled[names[0]]
     leiden, leiden_s = timed(lambda: detect(projection.graph, method))
     louvain, louvain_s = timed(lambda: detect(projection.graph, LOUVAIN))
     components = detect(projection.graph, Method("components"))
+    others = {}
+    for name in names[1:]:
+        other, other_pull_s = pulled[name]
+        found, found_s = timed(partial(detect, other.graph, method))
+        others[name] = {"pull_s": other_pull_s, "accounts": len(other.keys), "edges": other.graph.ecount(),
+                        "leiden": {**score_networks(other, found, truth), "seconds": found_s}}
     return {
         "reports": reports, "seed": args.seed, "load_s": load_s, "pull_s": pull_s,
-        "projection": {"accounts": len(projection.keys), "edges": projection.graph.ecount(),
-                       "excluded": projection.excluded},
+        "projection": {"name": projection.name, "accounts": len(projection.keys),
+                       "edges": projection.graph.ecount(), "excluded": projection.excluded},
         "leiden": {**score_networks(projection, leiden, truth), "seconds": leiden_s, "method": method.describe()},
         "louvain": {**score_networks(projection, louvain, truth), "seconds": louvain_s},
         "components": score_networks(projection, components, truth),
+        "other_projections": others,
     }, projection
 
 
 # -- LFR graphs ------------------------------------------------------------------------------------
 
-def lfr_graph(n: int, mu: float, seed: int) -> tuple[ig.Graph, list[int], int]:
-    """An LFR graph (retrying the next seeds when networkx cannot fit the degree sequence)."""
-    for attempt in range(seed, seed + 20):
+def lfr_graph(n: int, mu: float, seed: int, attempts: int = 5) -> tuple[ig.Graph, list[int], int]:
+    """An LFR graph, retrying the next seeds when networkx cannot fit the degrees or the communities.
+
+    networkx's generator cannot place communities of 10-50 with degrees up to 50 below mu 0.4 (it
+    failed for every seed tried at 0.1, 0.2 and 0.3: a node of degree 50 needs 35-45 neighbours in
+    its own community, and few communities are that large); `lfr_part` records such a mu as not
+    generated rather than change the parameters for it.
+    """
+    for attempt in range(seed, seed + attempts):
         try:
             graph = nx.LFR_benchmark_graph(n, 3, 1.5, mu, average_degree=20, max_degree=50, min_community=10,
                                            max_community=50, seed=attempt)
@@ -204,9 +233,14 @@ def lfr_part(args: argparse.Namespace, method: Method) -> dict[str, Any]:
     rows = []
     for mu in args.lfr_mu:
         runs: dict[str, list[dict[str, float]]] = {}
-        seeds = []
+        seeds: list[int | None] = []
         for i in range(args.lfr_seeds):
-            graph, truth, used = lfr_graph(args.lfr_n, mu, 1000 * i + 1)
+            try:
+                graph, truth, used = lfr_graph(args.lfr_n, mu, 1000 * i + 1)
+            except RuntimeError as exc:
+                seeds.append(None)
+                print(f"mu {mu}: {exc}", file=sys.stderr, flush=True)
+                continue
             seeds.append(used)
             for name, run in candidates.items():
                 found, seconds = timed(lambda run=run, graph=graph: run(graph))  # type: ignore[misc]
@@ -215,6 +249,9 @@ def lfr_part(args: argparse.Namespace, method: Method) -> dict[str, Any]:
             for resolution in sweep:
                 found = detect(graph, Method("leiden", "cpm", resolution, method.seed))
                 runs.setdefault(f"cpm_{resolution}", []).append(scores(truth, found))
+        if not runs:
+            rows.append({"mu": mu, "seeds": seeds, "generated": False})
+            continue
         rows.append({"mu": mu, "seeds": seeds, **{name: {key: round(statistics.median(r[key] for r in results), 4)
                                                          for key in results[0]}
                                                   for name, results in runs.items()}})
@@ -281,7 +318,7 @@ def main() -> None:
     parser.add_argument("--loaded", metavar="TRUTH_JSON", help="use the graph already in NEO4J_URI's server")
     parser.add_argument("--lfr-n", type=int, default=5000)
     parser.add_argument("--lfr-mu", type=lambda s: [float(x) for x in s.split(",")],
-                        default=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+                        default=[0.4, 0.5, 0.6, 0.7])
     parser.add_argument("--lfr-seeds", type=int, default=3)
     parser.add_argument("--sweep", action="store_true", help="also score CPM at other resolutions on LFR graphs")
     parser.add_argument("--cross-check", action="store_true", help="also run the leidenalg package on LFR graphs")
@@ -293,6 +330,8 @@ def main() -> None:
     parser.add_argument("--edgelist")
     parser.add_argument("--truth")
     parser.add_argument("--out")
+    parser.add_argument("--projection", type=lambda s: s.split(","), default=["shared-identifiers"],
+                        help=f"projections to pull and score, the first in full ({', '.join(PROJECTORS)})")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:

@@ -3,6 +3,8 @@
 Routes:
 
 - `POST /graphql`: the API (GraphiQL on `GET /graphql`, its assets under `/static/vendor/`);
+- `POST /federation/{hello,blind,match}`: other gracegraph instances, by signed call
+  (graph_service/federation/, docs/federation.md); no user token opens them;
 - `GET /healthz`: 200 `{"status": "ok", "neo4j": "ok"}` when Neo4j answers, else 503;
 - `GET /review`: the entity-resolution review queue (`ui/static/review.html`);
 - `GET /`: the viewer (`ui/static/index.html`), its files under `/static/`, and vis-network from
@@ -31,6 +33,7 @@ from graph_service import graphiql
 from graph_service.analysis import link_rules
 from graph_service.audit import AuditLog
 from graph_service.database import open_driver
+from graph_service.federation.router import federation_router
 from graph_service.graphql import build_schema
 from graph_service.graphql.router import GraphRouter
 from graph_service.logging import RequestLog, configure_logging
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/healthz", healthz, methods=["GET"])
     ide = (lambda: graphiql.page(VENDOR)) if settings.graphiql else None
     app.include_router(GraphRouter(build_schema(settings), ide), prefix="/graphql")
+    app.include_router(federation_router(), prefix="/federation")  # peers, signed calls (docs/federation.md)
     app.add_api_route(graphiql.VENDOR_URL + "/{name:path}", vendor_file, methods=["GET"])
     app.mount("/static/vis", StaticFiles(directory=VIS), name="vis")
     app.mount("/static", StaticFiles(directory=VIEWER, check_dir=False), name="static")

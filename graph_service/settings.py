@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     community_seed: int = 42
     community_engine: str = "auto"
     community_min_size: int = 2
+    community_projection: str = "shared-identifiers"
     community_window_s: int = 3600
     community_max_degree: int = 50
     community_excluded_ip_kinds: list[str] = ["cgnat", "private"]
@@ -87,6 +88,18 @@ class Settings(BaseSettings):
     link_rarity_exponent: float = 0.5
     link_weights: dict[str, float] = Field(default_factory=dict)
 
+    # Federation (graph_service/federation/, docs/federation.md): deconfliction between instances.
+    federation_dir: Path | None = None
+    federation_mode: str = "oblivious"
+    federation_hmac_key: Path | None = None
+    federation_ip_bucket_s: int = 3600
+    federation_excluded_ip_kinds: list[str] = ["private"]
+    federation_max_skew_s: float = 300.0
+    federation_rate_limit: int = 2_000_000
+    federation_rate_window_s: int = 86_400
+    federation_max_values: int = 50_000
+    federation_timeout_s: float = 300.0
+
     @property
     def uses_local_neo4j(self) -> bool:
         """True when no external server was named, so commands start our own."""
@@ -96,6 +109,15 @@ class Settings(BaseSettings):
     def audit_path(self) -> Path:
         """The audit log's file: `audit_log` when set, else `audit.jsonl` under `home`."""
         return self.audit_log or self.home / "audit.jsonl"
+
+    @property
+    def federation_path(self) -> Path:
+        """Where the federation identity, peers.yaml and the local store live."""
+        return self.federation_dir or self.home / "federation"
+
+    @property
+    def federation_hmac_path(self) -> Path:
+        return self.federation_hmac_key or self.federation_path / "hmac.key"
 
     @property
     def bolt_uri(self) -> str:

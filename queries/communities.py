@@ -41,14 +41,14 @@ class RunOptions:
 
 def options_from(settings: Settings, algorithm: str | None = None, quality: str | None = None,
                  resolution: float | None = None, seed: int | None = None, engine: str | None = None,
-                 min_size: int | None = None) -> RunOptions:
+                 min_size: int | None = None, projector: str | None = None) -> RunOptions:
     """The settings' defaults (GRACEGRAPH_COMMUNITY_*), overridden by what a caller gave."""
     method = Method(algorithm=algorithm or settings.community_algorithm,
                     quality=quality or settings.community_quality,
                     resolution=resolution if resolution is not None else settings.community_resolution,
                     seed=seed if seed is not None else settings.community_seed)
     return RunOptions(method=method, projection=ProjectionOptions.from_settings(settings),
-                      engine=engine or settings.community_engine,
+                      projector=projector or settings.community_projection, engine=engine or settings.community_engine,
                       min_size=min_size if min_size is not None else settings.community_min_size)
 
 

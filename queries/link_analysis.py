@@ -63,6 +63,14 @@ _TIME_FILTER = """($since IS NULL OR r.last_seen IS NULL OR r.last_seen >= $sinc
     AND ($until IS NULL OR r.first_seen IS NULL OR r.first_seen <= $until)"""
 _OF_KINDS = "any(l IN labels(m) WHERE l IN $kinds)"
 
+_EDGES_AMONG_BODY = """
+WITH {EIDS} AS eids
+UNWIND eids AS eid
+MATCH (a) WHERE elementId(a) = eid
+MATCH (a)-[r]->(b)
+WHERE elementId(b) IN eids AND """ + _TIME_FILTER + """
+RETURN collect(""" + edge_map("r") + ") AS edges"
+
 # One BFS level: the new neighbours of the frontier, in frontier order. The cap per node keeps a
 # supernode asked for by name from producing more rows than the answer can hold. Big answers come
 # back as one collected row: per-record overhead in the driver is most of the cost of many small
@@ -82,17 +90,18 @@ WITH DISTINCT m LIMIT $percap
 WITH collect(m) AS found
 WITH [m IN found WHERE NOT ($skip AND """ + hub("m") + """)][..$cap] AS nodes,
      [m IN found WHERE $skip AND """ + hub("m") + """][..$hubcap] AS hubs, found
+CALL (nodes) {
+  WITH nodes WHERE $last
+  """ + _EDGES_AMONG_BODY.replace("{EIDS}", "$seen + [m IN nodes | elementId(m)]") + """
+}
 RETURN [m IN nodes | """ + node_map("m") + """] AS nodes, [m IN hubs | """ + skipped_map("m") + """] AS hubs,
-       size(found) AS found"""
+       size(found) AS found, edges"""
 
 # Edges among the chosen nodes, found from their outgoing side: supernodes are high in-degree
 # (accounts USE an IP, reports are SUBMITTED_BY a provider), so this never walks their fan-in.
-_EDGES_AMONG = """
-UNWIND $eids AS eid
-MATCH (a) WHERE elementId(a) = eid
-MATCH (a)-[r]->(b)
-WHERE elementId(b) IN $eids AND """ + _TIME_FILTER + """
-RETURN collect(""" + edge_map("r") + ") AS edges"
+# For the answer's last level it runs inside _EXPAND (one round trip less); alone when the
+# expansion stopped early.
+_EDGES_AMONG = _EDGES_AMONG_BODY.replace("{EIDS}", "$eids")
 
 
 def neighbourhood(ctx: GraphContext, ids: list[str], depth: int = 1, kinds: list[str] | None = None,
@@ -108,7 +117,7 @@ def neighbourhood(ctx: GraphContext, ids: list[str], depth: int = 1, kinds: list
     Providers and marked supernodes (queries/supernodes.py) are neither entered nor expanded
     unless `include_supernodes`; those met are listed in `skipped` (at most MAX_SKIPPED, widest
     first). A start entity is always expanded, hub or not: asking for a CGNAT address's users is
-    a fair question. Queries: one per level plus two.
+    a fair question. Queries: one per level plus one (two when the expansion ends early).
     """
     chosen = check_ids(ids)
     check_range("depth", depth, DEPTH)
@@ -122,23 +131,29 @@ def neighbourhood(ctx: GraphContext, ids: list[str], depth: int = 1, kinds: list
     seen = [node["eid"] for node in nodes]
     frontier = seen
     hubs: list[dict[str, Any]] = []
-    for _ in range(depth):
+    edges: list[dict[str, Any]] | None = None
+    for level in range(depth):
         if truncated or not frontier:
             break
         room = limit - len(seen)
         percap = room + 1 + MAX_SKIPPED
         [row] = ctx.read(_EXPAND, frontier=frontier, seen=seen, kinds=through, cap=room + 1,
-                         percap=percap, skip=skip, hubcap=MAX_SKIPPED, **window)
+                         percap=percap, skip=skip, hubcap=MAX_SKIPPED, last=level == depth - 1, **window)
         found = row["nodes"]
         hubs += row["hubs"]
+        edges = row["edges"] if level == depth - 1 else None
         if len(found) > room or row["found"] >= percap:
             found, truncated = found[:room], True
         nodes += found
         frontier = [node["eid"] for node in found]
         seen = seen + frontier
-    [row] = ctx.read(_EDGES_AMONG, eids=seen, **window)
-    edges = sorted((to_edge(edge) for edge in row["edges"]), key=lambda e: e.id)
-    return Subgraph(nodes=[to_entity(node) for node in nodes], edges=edges, truncated=truncated,
+    if edges is None:  # the expansion stopped before its last level
+        [row] = ctx.read(_EDGES_AMONG, eids=seen, **window)
+        edges = row["edges"]
+    entities = [to_entity(node) for node in nodes]
+    kept = {entity.id for entity in entities}  # a cut last level may have brought one node too many
+    chosen_edges = [edge for edge in map(to_edge, edges) if edge.source in kept and edge.target in kept]
+    return Subgraph(nodes=entities, edges=sorted(chosen_edges, key=lambda e: e.id), truncated=truncated,
                     skipped=sorted_skipped(hubs)[:MAX_SKIPPED])
 
 

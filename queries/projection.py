@@ -10,21 +10,31 @@ in `Projection.excluded`: identifiers marked `supernode: true`, those held by mo
 `max_degree` distinct accounts, and addresses of the kinds in `excluded_ip_kinds` (CGNAT).
 
 The weight of a tie is `tie_weight(kind, degree)`, the only place weights are decided: each shared
-identifier gives every pair of its `degree` holders `KIND_WEIGHTS[kind] / (degree - 1)`, so one
-identifier adds the same total strength to each holder however widely it is shared (Newman's
-collaboration weighting) and a file two accounts share weighs 29 times a file thirty share. Ties
-through several identifiers add up.
+identifier gives every pair of its `degree` holders `KIND_WEIGHTS[kind] / sqrt(degree - 1)`. Rarer
+weighs more per pair (a file two accounts share weighs 5.4 times one that thirty share), but not so
+steeply that a group held together by one identifier they all share falls apart: with full inverse
+frequency (1 / (degree - 1), Newman's weighting) each holder gets the same total from it however
+large the group, and the Constant Potts Model at resolution 0.05 then drops from any group of more
+than 20 the members tied to it by one file only (measured: one member of a planted network per run
+at 20k and 100k reports). With the square root a shared identifier holds a group of up to
+(weight / resolution)² = 400 together. Ties through several identifiers add up.
 
 Everything comes from one query, streamed (one row per shared identifier, holders collected by the
 server, in key order so that the same graph always gives the same projection), and the pairs go
 into igraph in bulk: `itertools.combinations` and one `simplify` that sums the weights, in C.
 
-A different projection (the link strength of issue 5, identities instead of accounts) plugs in as
-another `Projector`: any function of (GraphContext, ProjectionOptions) returning a `Projection`.
+`link_projection` is the other projection: the scored links of link analysis (`queries/links.py`,
+docs/analysis.md: weight x rarity x proximity x support per piece of evidence, summed) as the
+ties, so that communities follow the same strengths an investigator reads on a link. It costs
+more (every pair's evidence is kept in Python before it becomes a weight: measured in
+docs/benchmarks.md), so it is chosen by name (`GRACEGRAPH_COMMUNITY_PROJECTION=links`). Another
+projection (identities instead of accounts) plugs in as another `Projector`: any function of
+(GraphContext, ProjectionOptions) returning a `Projection`.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,8 +43,12 @@ from typing import Any
 
 import igraph as ig
 
+from graph_service.analysis import link_rules
 from graph_service.settings import Settings
+from loaders.model import Label
 from queries.context import GraphContext
+from queries.links import LinkRules, project_links
+from queries.results import parse_entity_id
 
 #: How much one shared identifier of each kind ties its holders, before rarity. A device, a phone,
 #: an email, a report naming both accounts or the provider's own association say "same person or
@@ -45,8 +59,12 @@ KIND_WEIGHTS: dict[str, float] = {
 
 
 def tie_weight(kind: str, degree: int) -> float:
-    """Weight one identifier of `kind` held by `degree` accounts gives each pair of them."""
-    return KIND_WEIGHTS[kind] / max(degree - 1, 1)
+    """Weight one identifier of `kind` held by `degree` accounts gives each pair of them.
+
+    >>> round(tie_weight("File", 2), 3), round(tie_weight("File", 30), 3)
+    (1.0, 0.186)
+    """
+    return KIND_WEIGHTS[kind] / math.sqrt(max(degree - 1, 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +72,12 @@ class ProjectionOptions:
     window_s: int = 3600
     max_degree: int = 50
     excluded_ip_kinds: tuple[str, ...] = ("cgnat", "private")
+    links: LinkRules = field(default_factory=LinkRules)  # the `links` projection's scoring
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProjectionOptions:
         return cls(window_s=settings.community_window_s, max_degree=settings.community_max_degree,
-                   excluded_ip_kinds=tuple(settings.community_excluded_ip_kinds))
+                   excluded_ip_kinds=tuple(settings.community_excluded_ip_kinds), links=link_rules(settings))
 
     def describe(self) -> dict[str, Any]:
         return {"window_s": self.window_s, "max_degree": self.max_degree,
@@ -93,23 +112,32 @@ _REASON = """CASE WHEN coalesce(x.supernode, false) THEN 'supernode'
 
 # One row per identifier held by two or more accounts: kind, key, degree (distinct accounts),
 # reason (why it is left out, or null), holders (account keys, sorted; empty when left out) and,
-# for addresses, times[i]: the epoch seconds at which holders[i] used it.
+# for addresses, times[i]: the epoch seconds at which holders[i] used it. USED_IP and USED_DEVICE
+# start at accounts only (loaders/model.py), so their degree is read from the degree store; a
+# file's holders are found through its reports, and counting stops past max_degree (a popular
+# file's thousands of reports are not walked to learn that it is popular). A supernode file is
+# reported with degree 0: it is not walked at all.
 SHARED_IDENTIFIERS = """
 CALL () {
   MATCH (x:File) WHERE COUNT { (x)<-[:INCLUDES]-() } >= 2 OR COUNT { (x)<-[:SHARED]-() } >= 2
   CALL (x) {
-    MATCH (x)<-[:INCLUDES]-(:Report)-[:REPORTS]->(a:Account) RETURN a
-    UNION
-    MATCH (x)<-[:SHARED]-(a:Account) RETURN a
+    WITH x WHERE NOT coalesce(x.supernode, false)
+    CALL (x) {
+      MATCH (x)<-[:INCLUDES]-()-[:REPORTS]->(a:Account) RETURN a  // only reports include files
+      UNION
+      MATCH (x)<-[:SHARED]-(a:Account) RETURN a
+    }
+    WITH a LIMIT $max_degree + 1
+    WITH a ORDER BY a.key
+    RETURN collect(a.key) AS holders
   }
-  WITH x, a ORDER BY a.key
-  WITH x, collect(a.key) AS holders
-  WITH x, holders, size(holders) AS degree WHERE degree >= 2
+  WITH x, holders, size(holders) AS degree
   WITH x, holders, degree, """ + _REASON + """ AS reason
+  WHERE degree >= 2 OR reason IS NOT NULL
   RETURN 'File' AS kind, x.key AS key, degree, reason,
          CASE WHEN reason IS NULL THEN holders ELSE [] END AS holders, [] AS times
   UNION ALL
-  MATCH (x:IP) WITH x, COUNT { (x)<-[:USED_IP]-(:Account) } AS degree WHERE degree >= 2
+  MATCH (x:IP) WITH x, COUNT { (x)<-[:USED_IP]-() } AS degree WHERE degree >= 2
   WITH x, degree, CASE WHEN x.kind IN $excluded_ip_kinds THEN 'ip kind ' + x.kind
                        ELSE """ + _REASON + """ END AS reason
   CALL (x, reason) {
@@ -120,7 +148,7 @@ CALL () {
   }
   RETURN 'IP' AS kind, x.key AS key, degree, reason, holders, times
   UNION ALL
-  MATCH (x:Device) WITH x, COUNT { (x)<-[:USED_DEVICE]-(:Account) } AS degree WHERE degree >= 2
+  MATCH (x:Device) WITH x, COUNT { (x)<-[:USED_DEVICE]-() } AS degree WHERE degree >= 2
   WITH x, degree, """ + _REASON + """ AS reason
   CALL (x, reason) {
     WITH x WHERE reason IS NULL
@@ -239,5 +267,35 @@ def shared_identifier_projection(ctx: GraphContext, options: ProjectionOptions) 
     return ctx.stream_into(SHARED_IDENTIFIERS, consume, **params)
 
 
+def link_projection(ctx: GraphContext, options: ProjectionOptions) -> Projection:
+    """Accounts tied by their scored links (`queries.links.project_links`), the score as the weight.
+
+    `ties` counts the distinct pieces of evidence behind the links, by kind. What link analysis
+    leaves out (marked supernodes, identifiers of more than `max_holders` accounts) it does not
+    count, so `excluded` is empty here; `options.links` decides the scoring, not the
+    shared-identifier options.
+    """
+    rules = options.links
+    found = project_links(ctx, rules)
+    builder = _Builder()
+    evidence: set[tuple[str, str]] = set()
+    for link in found:
+        a, b = builder.vertices([_account_key(link.a), _account_key(link.b)])
+        builder.pairs.append((a, b))
+        builder.weights.append(link.score)
+        evidence.update((e.kind, e.key) for e in link.evidence)
+    builder.ties.update(kind for kind, _ in evidence)
+    described = {"window_s": rules.window_s, "min_score": rules.min_score, "rarity_exponent": rules.rarity_exponent,
+                 "weights": dict(rules.weights), "device_cousage_required": rules.device_cousage_required,
+                 "max_holders": rules.max_holders}
+    return builder.build("links", described)
+
+
+def _account_key(value: str) -> str:
+    label, key = parse_entity_id(value)
+    assert label is Label.ACCOUNT, value  # links join accounts only
+    return key
+
+
 #: Projections by name, as `runCommunities` and the CLI accept them.
-PROJECTORS: dict[str, Projector] = {"shared-identifiers": shared_identifier_projection}
+PROJECTORS: dict[str, Projector] = {"shared-identifiers": shared_identifier_projection, "links": link_projection}

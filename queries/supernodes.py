@@ -35,6 +35,7 @@ from typing import Any
 
 from loaders.model import Label, Rel, cypher
 from queries.context import GraphContext
+from queries.entities import kind_of
 from queries.results import Skipped, entity_id
 
 PROVIDER, EXIT_LIST, CGNAT, DEGREE, SPREAD = "provider", "exit_list", "cgnat", "degree", "spread"
@@ -76,8 +77,6 @@ def skipped_map(var: str) -> str:
 
 
 def to_skipped(row: dict[str, Any]) -> Skipped:
-    from queries.entities import kind_of
-
     return Skipped(id=entity_id(kind_of(row["labels"]), str(row["key"])), reason=str(row["reason"]),
                    degree=int(row["degree"] or 0))
 

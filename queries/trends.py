@@ -25,6 +25,8 @@ from loaders.model import Label, Rel, cypher
 from queries.bounds import as_utc
 from queries.context import GraphContext
 from queries.errors import BadInput
+from queries.links import LinkRules, project_links
+from queries.results import Link, parse_entity_id
 
 MAX_POINTS = 1000
 TOP_COMPONENTS = 3
@@ -92,6 +94,10 @@ RETURN bucket, count(*) AS seen, sum(CASE WHEN first >= bucket THEN 1 ELSE 0 END
 """
 _FILES = cypher(_NAMED, report=Label.REPORT, rel=Rel.INCLUDES, label=Label.FILE)
 _ACCOUNTS = cypher(_NAMED, report=Label.REPORT, rel=Rel.REPORTS, label=Label.ACCOUNT)
+_REPORT_TIMES = cypher("""
+UNWIND $keys AS key MATCH (r:{report} {key: key}) WHERE r.incident_at IS NOT NULL
+RETURN r.key AS key, r.incident_at AS at
+""", report=Label.REPORT)
 
 
 def trends(ctx: GraphContext, since: datetime | None = None, until: datetime | None = None,
@@ -134,6 +140,46 @@ def trends(ctx: GraphContext, since: datetime | None = None, until: datetime | N
                                 strict=True):
             point.largest_groups = sizes
     return Trends(unit, edges[0], edges[-1], points)
+
+
+def timed_links(ctx: GraphContext, until: datetime | None = None,
+                rules: LinkRules | None = None) -> list[TimedLink]:
+    """The whole graph's scored account links (`queries.links.project_links`), each with the moment
+    it first held: what `trends` grows its groups from.
+
+    A piece of evidence holds from the incident time of the last report it rests on (a shared
+    file counts once both accounts' reports are in); evidence citing no dated report holds from
+    its latest matched use. A link holds from the first moment the evidence holding by then
+    reaches `min_score`; links with no such moment before `until` are left out.
+    """
+    rules = rules or LinkRules()
+    found = project_links(ctx, rules)
+    cited = sorted({r for link in found for e in link.evidence for r in e.reports})
+    at = {row["key"]: _native(row["at"]) for row in ctx.read(_REPORT_TIMES, keys=cited)}
+    out = []
+    for link in found:
+        moment = _link_moment(link, at, rules.min_score)
+        if moment is not None and (until is None or moment < until):
+            out.append((parse_entity_id(link.a)[1], parse_entity_id(link.b)[1], moment))
+    return out
+
+
+def _link_moment(link: Link, report_at: dict[str, datetime], min_score: float) -> datetime | None:
+    held = []
+    for e in link.evidence:
+        dated = [report_at[r] for r in e.reports if r in report_at]
+        if dated and len(dated) == len(e.reports):
+            moment: datetime | None = max(dated)
+        else:
+            moment = max(e.times, default=max(dated, default=None))
+        if moment is not None:
+            held.append((moment, e.contribution))
+    total = 0.0
+    for moment, contribution in sorted(held):
+        total += contribution
+        if total >= min_score:
+            return moment
+    return None
 
 
 def period_starts(start: datetime, stop: datetime, unit: Bucket) -> list[datetime]:

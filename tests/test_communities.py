@@ -26,10 +26,12 @@ from loaders.pipeline import case_transform, load_files
 from loaders.synthetic import generate
 from loaders.writer import GraphWriter
 from queries import communities as q
+from queries.community_chart import community_chart, community_memberships
 from queries.community_detection import Method
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound, Unavailable
 from queries.gds import choose_engine, has_gds
+from queries.supernodes import SupernodeRules, mark_supernodes
 from tests.test_api import LEAKS
 
 CASE, AGENCY = "case-comm-1", "agency-comm"
@@ -145,6 +147,26 @@ def test_a_community_is_described_with_its_evidence(world, first: q.CommunityRun
     known_hashes = set(truth["file_hashes"])
     assert {f.entity.key for f in detail.known_files} <= known_hashes | set(truth["popular_files"])
     assert sum(c.count for c in detail.categories) >= len(detail.known_files)
+
+
+def test_a_community_chart_connects_every_member_through_its_evidence(world, first: q.CommunityRun) -> None:
+    ctx, _ = world
+    for summary in q.communities(ctx, first.run, limit=5):
+        chart = community_chart(ctx, summary.id)
+        members = {m.entity.id for m in q.community(ctx, summary.id, members=100).members}
+        drawn = {n.id for n in chart.nodes}
+        touched = {e.source for e in chart.edges} | {e.target for e in chart.edges}
+        assert members <= drawn and members <= touched, summary.id
+        assert {e.source for e in chart.edges} | {e.target for e in chart.edges} <= drawn
+        assert all(e.sources for e in chart.edges)  # every drawn tie names its reports
+
+
+def test_memberships_name_the_newest_runs_community_of_each_account(world, first: q.CommunityRun) -> None:
+    ctx, _ = world
+    placed = memberships(ctx, first.run)
+    some = sorted(placed)[:5]
+    found = community_memberships(ctx, [f"Account:{key}" for key in some] + ["IP:198.51.100.1"], first.run)
+    assert {(m.entity, m.number) for m in found} == {(f"Account:{key}", placed[key]) for key in some}
 
 
 def test_comparing_runs_finds_stability_and_splits(world, first: q.CommunityRun) -> None:
@@ -272,3 +294,22 @@ def test_cli_runs_shows_compares_and_deletes(world, first: q.CommunityRun, cli_e
     assert gone.exit_code == 0 and f"deleted run {run.run}" in gone.output
     bad = runner.invoke(cli, ["communities", "--algorithm", "spectral"])
     assert bad.exit_code == 1 and "error:" in bad.output and "spectral" in bad.output
+
+
+def test_a_run_on_the_links_projection_finds_the_same_networks(world, first: q.CommunityRun) -> None:
+    """Last in the module: it marks supernodes (as every `gracegraph load` does), which link analysis reads."""
+    ctx, truth = world
+    mark_supernodes(ctx, SupernodeRules())
+    run = q.run_communities(ctx, replace(DEFAULT, projector="links"))
+    try:
+        assert q.get_run(ctx, run.run).projection["name"] == "links"
+        placed = memberships(ctx, run.run)
+        for network in truth["networks"]:
+            numbers = {placed.get(account) for account in network["accounts"]}
+            assert len(numbers) == 1 and None not in numbers, network["id"]
+        found = [placed[network["accounts"][0]] for network in truth["networks"]]
+        assert len(found) == len(set(found)), "two networks in one community"
+    finally:
+        q.delete_run(ctx, run.run)
+    with pytest.raises(BadInput, match="unknown projection"):
+        q.run_communities(ctx, replace(DEFAULT, projector="nearest"))

@@ -14,7 +14,15 @@ import pytest
 from loaders.model import Edge, Label, Node, Rel
 from loaders.writer import GraphWriter
 from queries.context import GraphContext
-from queries.projection import Projection, ProjectionOptions, co_use_pairs, shared_identifier_projection, tie_weight
+from queries.links import LinkRules, links_among
+from queries.projection import (
+    Projection,
+    ProjectionOptions,
+    co_use_pairs,
+    link_projection,
+    shared_identifier_projection,
+    tie_weight,
+)
 
 T = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 OPTIONS = ProjectionOptions(window_s=3600, max_degree=3)
@@ -133,3 +141,37 @@ def test_co_use_pairs_at_the_window_edges() -> None:
     assert co_use_pairs(["a", "b"], [[0], [3600]], 3600) == [("a", "b")]  # the bound is inclusive
     assert co_use_pairs(["a", "a"], [[0], [10]], 3600) == []  # one account twice is no pair
     assert co_use_pairs(["c", "a", "b"], [[100, 9000], [5000], [9100]], 3600) == [("b", "c")]
+
+
+def test_marking_a_file_as_supernode_removes_its_tie_but_not_the_providers(ctx: GraphContext) -> None:
+    ctx.write("MATCH (x:File {key: $key}) SET x.supernode = true", key=F1)
+    try:
+        projection = shared_identifier_projection(ctx, OPTIONS)
+    finally:
+        ctx.write("MATCH (x:File {key: $key}) REMOVE x.supernode", key=F1)
+    assert ties(projection)[("p:a3", "p:a4")] == tie_weight("Associated", 2)
+    assert projection.excluded["supernode"] == 2
+
+
+def test_the_links_projection_ties_accounts_by_their_link_scores(ctx: GraphContext) -> None:
+    rules = LinkRules(max_holders=3)
+    projection = link_projection(ctx, ProjectionOptions(links=rules))
+    tied = ties(projection)
+    # By hand from docs/analysis.md: a report naming both (1.0); F1 in two reports (0.8 x support
+    # 1.5) plus the provider's tie (1.0); an address used 59 minutes apart (0.7 x proximity
+    # 1 - 3540 / 7200); a handset with no co-use in the window (1.0 x 0.5); two spellings of one
+    # gmail mailbox (0.9), and not the address they used 61 minutes apart.
+    assert tied[("p:a1", "p:a2")] == 1.0
+    assert tied[("p:a3", "p:a4")] == 2.2
+    assert tied[("p:a5", "p:a6")] == round(0.7 * (1 - 3540 / 7200), 6)
+    assert tied[("p:a1", "p:a9")] == 0.5
+    assert tied[("p:a7", "p:a8")] == 0.9
+    # The marked address and the file held by four accounts (over max_holders) tie nobody.
+    assert not {("p:a2", "p:a3"), ("p:a3", "p:a5"), ("p:a1", "p:a3"), ("p:a1", "p:a5")} & set(tied)
+    # The same links, asked for among the accounts (scoped queries, not the whole-graph pull).
+    among = links_among(ctx, [f"Account:p:a{n}" for n in range(1, 10)], rules)
+    assert tied == {(link.a.removeprefix("Account:"), link.b.removeprefix("Account:")): round(link.score, 6)
+                    for link in among}
+    assert projection.name == "links" and projection.keys == sorted(projection.keys)
+    assert projection.ties["ip"] == 2 and projection.ties["file"] == 1  # the unmarked CGNAT address is evidence here
+    assert projection.options["max_holders"] == 3

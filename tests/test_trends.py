@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+import networkx as nx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,7 +21,8 @@ from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
 from queries.context import GraphContext
 from queries.errors import BadInput
-from queries.trends import Bucket, group_growth, period_starts, trends, truncate
+from queries.links import project_links
+from queries.trends import Bucket, group_growth, period_starts, timed_links, trends, truncate
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
@@ -177,6 +179,40 @@ def test_graphql_field(ctx: GraphContext, neo4j_settings: Settings) -> None:
         assert datetime.fromisoformat(got["points"][0]["start"]) == want.points[0].start
         bad = client.post("/graphql", json={"query": query, "variables": {"from": "2999-01-01T00:00:00Z"}}).json()
         assert bad["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+
+
+def test_timed_links_hold_once_their_evidence_is_in(ctx: GraphContext) -> None:
+    projected = {(link.a.split(":", 1)[1], link.b.split(":", 1)[1]): link for link in project_links(ctx)}
+    timed = timed_links(ctx)
+    assert len(timed) == len(projected) > 20  # every synthetic report is dated
+    report_at = {row["key"]: native(row["at"]) for row in ctx.read(
+        "MATCH (r:Report) WHERE r.incident_at IS NOT NULL RETURN r.key AS key, r.incident_at AS at")}
+    for a, b, moment in timed:
+        link = projected[(a, b)]
+        complete = [(max(report_at[r] for r in e.reports), e.contribution) for e in link.evidence]
+        # It holds from the moment a piece of evidence completes (its last report is in) that
+        # brings what is complete by then up to the minimum score (0.1), not a moment earlier.
+        assert moment in {at for at, _ in complete}
+        assert sum(c for at, c in complete if at <= moment) >= 0.1
+        assert sum(c for at, c in complete if at < moment) < 0.1
+    cut = sorted(m for _, _, m in timed)[len(timed) // 2]
+    assert {(a, b) for a, b, _ in timed_links(ctx, until=cut)} == {(a, b) for a, b, m in timed if m < cut}
+
+
+def test_graphql_trends_grow_the_largest_groups(ctx: GraphContext, neo4j_settings: Settings) -> None:
+    timed = timed_links(ctx)
+    query = "{ trends(bucket: QUARTER) { points { end largestGroups } } }"
+    with TestClient(create_app(neo4j_settings)) as client:
+        body = client.post("/graphql", json={"query": query}).json()
+    assert "errors" not in body, body
+    points = body["data"]["trends"]["points"]
+    for point in points:
+        end = datetime.fromisoformat(point["end"])
+        so_far = nx.Graph([(a, b) for a, b, m in timed if m < end])
+        sizes = sorted((len(c) for c in nx.connected_components(so_far)), reverse=True)[:3]
+        assert point["largestGroups"] == sizes
+    largest = [p["largestGroups"][0] if p["largestGroups"] else 0 for p in points]
+    assert largest == sorted(largest) and largest[-1] >= 3  # groups only grow; networks are planted
 
 
 def test_empty_graph_has_no_points(ctx: GraphContext) -> None:

@@ -136,12 +136,17 @@ def test_investigator_goes_from_a_screen_name_to_the_paths_between_network_accou
     shared = [n for n in nodes if n in {f"IP:{ip}" for ip in network["ips"]}]
     shared += [n for n in nodes if n in {f"File:{key}" for key in network["files"]}]
     assert shared, "the account's neighbourhood shows none of the network's addresses or files"
-    before = len(page.evaluate("gracegraph.nodes.getIds()"))
     page.mouse.dblclick(*node_point(page, shared[0]))
     page.wait_for_timeout(100)
     wait_ready(page)
+    assert "Expanding" in page.inner_text("#status")
     grown = drawn(page)
-    assert len(page.evaluate("gracegraph.nodes.getIds()")) > before
+    # Its neighbours are all drawn now (the account's scored links may have drawn some already).
+    label, _, key = shared[0].partition(":")
+    with driver.session(database=neo4j_settings.neo4j_database) as session:
+        around = {f"{r['label']}:{r['key']}" for r in session.run(
+            f"MATCH (s:{label} {{key: $key}})--(n) RETURN labels(n)[0] AS label, n.key AS key", key=key)}
+    assert around and around <= set(grown), around - set(grown)
     others = [n for n in grown if n != account and n.removeprefix("Account:") in network["accounts"]]
     assert others, "expanding a network address drew no other account of the network"
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from graph_service.cli import audit, communities, db, demo, export, load, resolve, schema, serve, supernodes, synth
+from graph_service.cli import (
+    audit,
+    communities,
+    db,
+    demo,
+    export,
+    federation,
+    load,
+    resolve,
+    schema,
+    serve,
+    supernodes,
+    synth,
+)
 
 app = typer.Typer(help="gracegraph: investigate offender networks from referral metadata.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -19,5 +32,6 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(communities.app, name="communities")
 app.add_typer(audit.app, name="audit")
 app.add_typer(export.app, name="export")
+app.add_typer(federation.app, name="federation")
 
 __all__ = ["app"]

@@ -42,12 +42,14 @@ def communities(
     seed: int | None = typer.Option(None, "--seed", help="Same seed, same graph: same communities."),
     engine: str | None = typer.Option(None, "--engine", help="auto (GDS when the server has it), local or gds."),
     min_size: int | None = typer.Option(None, "--min-size", help="Smallest community written."),
+    projection: str | None = typer.Option(None, "--projection",
+                                          help="How accounts are tied: shared-identifiers (default) or links."),
 ) -> None:
     """Without a sub-command: a new run on the whole graph, stored beside earlier runs."""
     if ctx.invoked_subcommand is not None:
         return
     settings = get_settings()
-    options = q.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
+    options = q.options_from(settings, algorithm, quality, resolution, seed, engine, min_size, projection)
     with graph(settings.community_timeout_s) as g:
         with out.status("finding communities…"):
             record = q.run_communities(g, options)

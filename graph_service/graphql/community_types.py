@@ -17,7 +17,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_service.graphql.context import ApiContext
-from graph_service.graphql.types import Entity, to_entity
+from graph_service.graphql.types import Entity, Subgraph, to_entity, to_subgraph
+from queries import community_chart as chart
 from queries import community_details as details
 from queries import community_results as r
 
@@ -142,6 +143,19 @@ class Community:
         found = await _call(info, details.community_binding, self.id, limit)
         return [BindingIdentifier(entity=to_entity(b.entity), holders=b.holders, degree=b.degree, weight=b.weight,
                                   excluded=b.excluded, sources=list(b.sources)) for b in found]
+
+    @strawberry.field(description="The community as its own chart: its most central members and the "
+                                  "identifiers that bind them, with the relationships among them.")
+    async def chart(self, info: ApiInfo, members: int = 100) -> Subgraph:
+        return to_subgraph(await _call(info, chart.community_chart, self.id, members))
+
+
+@strawberry.type(description="The community an account belongs to in one run.")
+class CommunityMembership:
+    entity: strawberry.ID
+    community: strawberry.ID
+    number: int
+    size: int
 
 
 @strawberry.type(description="How communities of one run became those of a later one.")

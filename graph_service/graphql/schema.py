@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -26,7 +27,7 @@ from graph_service.graphql.context import ApiContext
 from graph_service.graphql.errors import ErrorCodes, log_errors
 from graph_service.graphql.resolution import ResolutionMutation, ResolutionQuery
 from graph_service.settings import Settings
-from queries import charts, link_analysis, prioritisation
+from queries import charts, community_chart, link_analysis, prioritisation
 from queries import communities as community_queries
 from queries import trends as trend_analysis
 from queries.context import GraphContext
@@ -119,7 +120,8 @@ class Query(ResolutionQuery):
                      since: Annotated[datetime | None, strawberry.argument(name="from")] = None,
                      until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
                      bucket: t.TrendBucket = t.TrendBucket.MONTH) -> t.Trends:
-        return t.to_trends(await call(info, trend_analysis.trends, since, until, bucket.value))
+        grow = partial(trend_analysis.timed_links, rules=info.context.links)
+        return t.to_trends(await call(info, trend_analysis.trends, since, until, bucket.value, links=grow))
 
     @strawberry.field(description="Accounts or reports to look at first, best first, each score with its "
                                   "parts and their evidence (docs/analysis.md).")
@@ -139,6 +141,14 @@ class Query(ResolutionQuery):
     @strawberry.field(description="One community by id (`<run>:<number>`); NOT_FOUND when absent.")
     async def community(self, info: ApiInfo, id: strawberry.ID) -> ct.Community:
         return ct.to_community(await call(info, community_queries.community_summary, id))
+
+    @strawberry.field(description="For each account among `ids` that has one, its community in `run` "
+                                  "(default: the newest run).")
+    async def community_memberships(self, info: ApiInfo, ids: list[strawberry.ID],
+                                    run: str | None = None) -> list[ct.CommunityMembership]:
+        found = await call(info, community_chart.community_memberships, list(ids), run)
+        return [ct.CommunityMembership(entity=strawberry.ID(m.entity), community=strawberry.ID(m.community),
+                                       number=m.number, size=m.size) for m in found]
 
     @strawberry.field(description="Stored community runs, newest first.")
     async def community_runs(self, info: ApiInfo) -> list[ct.CommunityRun]:
@@ -180,9 +190,11 @@ class Mutation(ResolutionMutation):
                                      "left out take the GRACEGRAPH_COMMUNITY_* settings.")
     async def run_communities(self, info: ApiInfo, algorithm: str | None = None, quality: str | None = None,
                               resolution: float | None = None, seed: int | None = None,
-                              engine: str | None = None, min_size: int | None = None) -> ct.CommunityRun:
+                              engine: str | None = None, min_size: int | None = None,
+                              projection: str | None = None) -> ct.CommunityRun:
         settings = info.context.settings
-        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size)
+        options = community_queries.options_from(settings, algorithm, quality, resolution, seed, engine, min_size,
+                                                 projection)
         graph = replace(info.context.graph, timeout_s=settings.community_timeout_s)
         return ct.to_run(await asyncio.to_thread(community_queries.run_communities, graph, options))
 

@@ -4,6 +4,7 @@
 
 import * as api from './js/api.js';
 import { ChartDialog } from './js/charts.js';
+import { CommunityList } from './js/communities.js';
 import { el, plural } from './js/format.js';
 import { GraphView } from './js/graph.js';
 import { Panel } from './js/panel.js';
@@ -42,6 +43,13 @@ class App {
       onPick: (entity) => this.open(entity),
       onError: (err) => this.fail('Search', err),
     });
+    this.communities = new CommunityList($('#communities'), {
+      onOpen: (id) => this.openCommunity(id),
+      onError: (err) => this.fail('Loading the communities', err),
+      changesRoot: $('#community-changes'),
+    });
+    $('#communities-refresh').addEventListener('click', () => this.run('Loading the communities', () => this.communities.load()));
+    $('#colour-communities').addEventListener('change', () => this.colourCommunities());
     this.trends = new TrendsChart($('#trends'), {
       load: (bucket) => api.trends(bucket),
       onPickPeriod: (start, end) => this.sidebar.setPeriod(start, end),
@@ -53,6 +61,7 @@ class App {
     Promise.all([
       this.run('Loading trends', () => this.trends.refresh()),
       this.run('Ranking accounts', () => this.priorities.refresh()),
+      this.run('Loading the communities', () => this.communities.load()),
     ]).then(() => {
       if (this.idle) this.status('Ready.');
     });
@@ -124,8 +133,10 @@ class App {
   open(entity) {
     this.view.userHidden.delete(entity.id);
     return this.run(`Loading the neighbourhood of ${entity.label}`, async () => {
-      const subgraph = await api.neighbourhood([entity.id], this.sidebar.expansion());
-      this.draw(subgraph, entity.id, `The neighbourhood of ${entity.label}`);
+      const expansion = this.sidebar.expansion();
+      const subgraph = await api.neighbourhood([entity.id], expansion);
+      await this.withLinks(subgraph, [entity.id]);
+      this.draw(subgraph, entity.id, `The neighbourhood of ${entity.label}`, { tieSkipped: expansion.depth === 1 });
     });
   }
 
@@ -134,24 +145,43 @@ class App {
     const first = this.view.entity(list[0]);
     const what = list.length === 1 && first ? first.label : plural(list.length, 'node');
     return this.run(`Expanding ${what}`, async () => {
-      const subgraph = await api.neighbourhood(list, this.sidebar.expansion());
-      this.draw(subgraph, list.length === 1 ? list[0] : null, `Expanding ${what}`, { select: false });
+      const expansion = this.sidebar.expansion();
+      const subgraph = await api.neighbourhood(list, expansion);
+      await this.withLinks(subgraph, list);
+      this.draw(subgraph, list.length === 1 ? list[0] : null, `Expanding ${what}`,
+        { select: false, tieSkipped: list.length === 1 && expansion.depth === 1 });
     });
   }
 
+  /** An account's network is more than its neighbourhood: the accounts it is linked to by scored
+   * evidence (GraphQL `links`) join the subgraph, and the links are kept to be drawn as edges as
+   * wide as their score. Only for a single account, the one the investigator asked about. */
+  async withLinks(subgraph, ids) {
+    subgraph.links = [];
+    if (ids.length !== 1 || !ids[0].startsWith('Account:')) return;
+    const found = await api.links(ids[0]);
+    const have = new Set([...subgraph.nodes.map((n) => n.id), ...this.view.nodes.getIds()]);
+    const missing = [...new Set(found.links.flatMap((l) => [l.a, l.b]))].filter((id) => !have.has(id));
+    subgraph.nodes = subgraph.nodes.concat(await api.entities(missing));
+    subgraph.links = found.links;
+  }
+
   /** Merge a subgraph, lay out what is new, select the entity it is about. */
-  draw(subgraph, focusId, what, { select = true } = {}) {
+  draw(subgraph, focusId, what, { select = true, tieSkipped = false } = {}) {
     const first = this.view.nodes.length === 0;
-    const added = this.view.merge(subgraph, { anchor: focusId });
+    const added = this.view.merge(subgraph, { anchor: focusId, tieSkipped });
+    if (subgraph.links && subgraph.links.length) this.view.addLinks(subgraph.links);
     this.truncated(subgraph.truncated ? what : null);
-    const summary = added.nodes.length || added.edges.length
+    const skippedNote = added.skipped && added.skipped.length ? `; ${plural(added.skipped.length, 'supernode')} not expanded` : '';
+    const summary = (added.nodes.length || added.edges.length
       ? `${what}: ${plural(added.nodes.length, 'new node')}, ${plural(added.edges.length, 'new link')}`
-      : `${what}: nothing new, all of it is already on the chart`;
+      : `${what}: nothing new, all of it is already on the chart`) + skippedNote;
     const laying = first ? this.view.layout() : added.nodes.length ? this.view.layout(added.nodes) : false;
     const message = [subgraph.truncated ? `${summary} (truncated: more exist)` : summary, subgraph.truncated ? 'warn' : 'info'];
     if (laying) this.afterLayout = message;
     else this.status(...message);
     if (select && focusId && this.view.has(focusId)) this.select([focusId], { focus: !first });
+    if ($('#colour-communities').checked && added.nodes.length) this.colourCommunities();
     this.refresh();
     this.loadIdentities();
   }
@@ -171,6 +201,35 @@ class App {
     } finally {
       this.requests -= 1;
     }
+  }
+
+  // ---- communities ---------------------------------------------------------------------------
+
+  /** A community as its own chart (the chart is cleared first), its card in the panel. */
+  openCommunity(id) {
+    return this.run(`Opening community ${id}`, async () => {
+      const card = await api.community(id);
+      this.view.clear();
+      this.truncated(null);
+      this.draw(card.chart, null, `Community #${card.number}`, { select: false });
+      this.panel.showCommunity(card); // the rings follow from draw() when colouring is on
+    });
+  }
+
+  /** Ring the accounts on the chart in their community's colour (newest run), or take the rings off. */
+  async colourCommunities() {
+    const on = $('#colour-communities').checked;
+    const accounts = on ? this.view.nodes.getIds({ filter: (n) => n.kind === 'Account' }) : [];
+    if (!accounts.length) {
+      this.view.setCommunities(new Map());
+      return;
+    }
+    await this.run('Colouring by community', async () => {
+      const found = await api.memberships(accounts);
+      this.view.setCommunities(new Map(found.map((m) => [m.entity, m.number])));
+      const communities = new Set(found.map((m) => m.community)).size;
+      this.status(`${plural(found.length, 'account')} of ${accounts.length} on the chart in ${plural(communities, 'community', 'communities')} (rings).`);
+    });
   }
 
   select(ids, { focus = false } = {}) {
@@ -262,7 +321,11 @@ class App {
       this.sidebar.setEnd('to', nodes[1]);
     } else if (edges.length === 1) {
       const edge = this.view.edgeEntity(edges[0]);
-      this.panel.showEdge(edge, this.view.entity(edge.source), this.view.entity(edge.target));
+      const from = this.view.entity(edge.source);
+      const to = this.view.entity(edge.target);
+      if (edge.link) this.panel.showLink(edge.link, from, to);
+      else if (edge.skipped) this.panel.showSkipped(edge.skipped, from, to);
+      else this.panel.showEdge(edge, from, to);
     } else {
       this.panel.showEmpty();
     }

@@ -21,7 +21,7 @@ const SEARCH = `query Search($text: String!, $limit: Int!) {
 
 const NEIGHBOURHOOD = `query Neighbourhood($ids: [ID!]!, $depth: Int!, $since: DateTime, $until: DateTime, $limit: Int!) {
   neighbourhood(ids: $ids, depth: $depth, since: $since, until: $until, limit: $limit) {
-    truncated nodes { ...EntityFields } edges { ...EdgeFields }
+    truncated nodes { ...EntityFields } edges { ...EdgeFields } skipped { id reason degree }
   }
 }
 ${ENTITY}
@@ -85,12 +85,94 @@ export async function neighbourhood(ids, { depth = 1, since = null, until = null
   return (await graphql('Neighbourhood', NEIGHBOURHOOD, { ids, depth, since, until, limit })).neighbourhood;
 }
 
+const LINKS = `query Links($id: ID!, $limit: Int!) {
+  links(id: $id, limit: $limit) {
+    truncated
+    links {
+      a b score
+      evidence { kind key entities reports times coUseCount holders weight rarity proximity support contribution
+                 coUses { aTime bTime aReport bReport gapSeconds } }
+    }
+  }
+}`;
+
+/** The accounts linked to account `id`, strongest first, each link with its evidence (queries/links.py). */
+export async function links(id, limit = 50) {
+  return (await graphql('Links', LINKS, { id, limit })).links;
+}
+
+const ENTITIES = `query Entities($ids: [ID!]!, $limit: Int!) {
+  neighbourhood(ids: $ids, depth: 1, limit: $limit) { nodes { ...EntityFields } }
+}
+${ENTITY}`;
+
+/** The entities themselves: a neighbourhood capped at its start entities, which always come first. */
+export async function entities(ids) {
+  if (!ids.length) return [];
+  const found = (await graphql('Entities', ENTITIES, { ids, limit: ids.length })).neighbourhood.nodes;
+  const wanted = new Set(ids);
+  return found.filter((n) => wanted.has(n.id));
+}
+
 export async function paths(from, to, maxHops = 4) {
   return (await graphql('Paths', PATHS, { from, to, maxHops })).paths;
 }
 
 export async function report(key) {
   return (await graphql('Report', REPORT, { key })).report;
+}
+
+const COMMUNITIES = `query Communities($limit: Int!) {
+  communities(limit: $limit) { id run number size edges density reportCount providerCount knownFileCount }
+}`;
+
+const COMMUNITY = `query Community($id: ID!) {
+  community(id: $id) {
+    id run number size edges density reportCount providerCount knownFileCount
+    central { rank entity { ...EntityFields } }
+    providers { name count }
+    cases { case { key } agency reports }
+    categories { name count }
+    binding(limit: 15) { entity { ...EntityFields } holders degree weight excluded sources }
+    chart(members: 100) { truncated nodes { ...EntityFields } edges { ...EdgeFields } }
+  }
+}
+${ENTITY}
+${EDGE}`;
+
+const MEMBERSHIPS = `query Memberships($ids: [ID!]!) {
+  communityMemberships(ids: $ids) { entity community number size }
+}`;
+
+const RUNS = `query CommunityRuns { communityRuns { run createdAt status } }`;
+
+const CHANGES = `query CommunityChanges($before: String!, $after: String!) {
+  communityChanges(before: $before, after: $after) { kind before after sizeBefore sizeAfter jaccard joined left }
+}`;
+
+/** Stored community runs, newest first. */
+export async function communityRuns() {
+  return (await graphql('CommunityRuns', RUNS, {})).communityRuns;
+}
+
+/** How the communities of run `before` became those of the later run `after` (Jaccard matching). */
+export async function communityChanges(before, after) {
+  return (await graphql('CommunityChanges', CHANGES, { before, after })).communityChanges;
+}
+
+/** The newest run's communities, largest first. */
+export async function communities(limit = 15) {
+  return (await graphql('Communities', COMMUNITIES, { limit })).communities;
+}
+
+/** One community: its card (figures, central members, evidence) and its chart. */
+export async function community(id) {
+  return (await graphql('Community', COMMUNITY, { id })).community;
+}
+
+/** The newest run's community of each account among `ids`. */
+export async function memberships(ids) {
+  return (await graphql('Memberships', MEMBERSHIPS, { ids })).communityMemberships;
 }
 
 const TRENDS = `query Trends($bucket: TrendBucket!) {

@@ -9,6 +9,38 @@ export function edgeWidth(edge) {
   return Math.min(1.2 + Math.log2(Math.max(n, 1)) * 0.8, 5);
 }
 
+/** A scored link's width: 1.5 for the weakest counted link (score 0.1), growing with the
+ * logarithm of the score, capped at 9 so one very strong pair does not cover the chart. */
+export function linkWidth(score) {
+  return Math.min(1.5 + 2.2 * Math.log2(1 + Math.max(score, 0) * 2), 9);
+}
+
+const REASONS = {
+  provider: 'a provider: every report leads to it',
+  exit_list: 'a VPN/Tor exit from a loaded list',
+  cgnat: 'a carrier-grade NAT address (100.64.0.0/10)',
+  degree: 'shared by too many accounts',
+  spread: 'spread over too many providers and too long a time',
+};
+
+/** Why a supernode is not expanded, in words. */
+export function reasonText(reason) {
+  return REASONS[reason] || reason || 'supernode';
+}
+
+export function skippedTitle(skipped) {
+  const [kind, ...rest] = skipped.id.split(':');
+  const wide = skipped.reason === 'provider' ? plural(skipped.degree || 0, 'report') : plural(skipped.degree || 0, 'account');
+  return [`Supernode (${kind}): ${rest.join(':')}`, `${reasonText(skipped.reason)}, ${wide}`,
+    'Not expanded and not counted as evidence; double-click to expand it anyway'].join('\n');
+}
+
+export function linkTitle(link, from, to) {
+  const kinds = [...new Set(link.evidence.map((e) => e.kind))].join(', ');
+  return [`Linked, score ${link.score.toFixed(2)}`, `${from ? from.label : link.a} — ${to ? to.label : link.b}`,
+    `${plural(link.evidence.length, 'piece')} of evidence: ${kinds}`, 'Click for why they are linked'].join('\n');
+}
+
 function timesLine(properties) {
   const first = properties.first_seen;
   const last = properties.last_seen;

@@ -2,8 +2,9 @@
 // relationship looks, how it is laid out (new nodes placed by placement.js), which are hidden by
 // filters, and how paths are marked; knows nothing of the server.
 
-import { edgeTitle, edgeWidth, nodeTitle } from './describe.js';
+import { edgeTitle, edgeWidth, linkTitle, linkWidth, nodeTitle, skippedTitle } from './describe.js';
 import { shorten, toMillis } from './format.js';
+import { communityColour } from './communities.js';
 import { kindStyle } from './kinds.js';
 import { placeNew } from './placement.js';
 
@@ -14,6 +15,12 @@ const PATH_COLOUR = '#f59e0b';
 const FOCUS_BORDER = '#0f172a';
 const LABEL = '#1e293b';
 const LABEL_FADED = '#a0aec0';
+/** Supernodes (CGNAT and exit addresses, files everyone has, providers): drawn as an amber diamond
+ * with a dashed border, never expanded unless the investigator asks. */
+export const SUPERNODE = { colour: '#fde68a', border: '#b45309' };
+/** Scored links between accounts (queries/links.py): violet, as thick as the score is strong. */
+export const LINK_COLOUR = '#7c3aed';
+export const LINK_KIND = 'LINKED';
 /** Past this many nodes the chart drops the costly niceties: edges hide while dragging/zooming,
  * and the layout runs fewer iterations. */
 const LARGE = 1000;
@@ -75,6 +82,7 @@ export class GraphView extends EventTarget {
     this.pathNodes = new Set();
     this.pathEdges = new Set();
     this.degree = new Map();
+    this.communityOf = new Map(); // node id -> community number, when colouring by community
     this.frozen = [];
     this.fitAfter = false;
     this.laying = false;
@@ -146,7 +154,7 @@ export class GraphView extends EventTarget {
   }
 
   /** Add a subgraph to the chart; nodes already drawn stay where they are. Returns the new ids. */
-  merge(subgraph, { anchor = null } = {}) {
+  merge(subgraph, { anchor = null, tieSkipped = false } = {}) {
     const positions = this.network.getPositions();
     const drawnBefore = this.nodes.length;
     const fresh = [];
@@ -176,8 +184,64 @@ export class GraphView extends EventTarget {
     })));
     this.edges.add(newEdges.map((e) => this._edgeItem(e)));
     this._updateDegrees(newEdges);
+    const near = placements.get(anchor) || positions[anchor] || null;
+    const collapsed = this._addSkipped(subgraph.skipped || [], tieSkipped ? anchor : null, near);
     this.applyFilters();
-    return { nodes: fresh.map((n) => n.id), edges: newEdges.map((e) => e.id) };
+    return { nodes: [...fresh.map((n) => n.id), ...collapsed], edges: newEdges.map((e) => e.id), skipped: subgraph.skipped || [] };
+  }
+
+  /** Supernodes an expansion met but did not enter: each drawn once, collapsed (not expanded), tied
+   * by a dashed line to the entity whose expansion met it when that is certain (one entity expanded
+   * one level: its skipped hubs are its own neighbours). Returns the ids newly drawn. */
+  _addSkipped(skipped, anchor, near) {
+    const fresh = skipped.filter((s) => !this.nodes.get(s.id));
+    this.nodes.add(fresh.map((s, i) => {
+      const [kind, ...rest] = s.id.split(':');
+      const key = rest.join(':');
+      const entity = {
+        id: s.id, kind, key, label: key, sources: [], collapsed: true,
+        properties: { supernode: true, supernode_reason: s.reason, degree: s.degree },
+      };
+      const item = this._nodeItem(entity);
+      if (near) {
+        const angle = (2 * Math.PI * i) / Math.max(fresh.length, 1);
+        Object.assign(item, { x: near.x + 170 * Math.cos(angle), y: near.y + 170 * Math.sin(angle) });
+      }
+      return item;
+    }));
+    if (anchor && this.nodes.get(anchor)) {
+      const ties = skipped.filter((s) => s.id !== anchor).map((s) => ({
+        id: `skipped:${anchor}|${s.id}`, from: anchor, to: s.id, kind: 'SKIPPED', skipped: s,
+        entity: { id: `skipped:${anchor}|${s.id}`, kind: 'SKIPPED', source: anchor, target: s.id, properties: {}, sources: [], skipped: s },
+        title: skippedTitle(s), t0: null, t1: null, baseWidth: 1, width: 1, dashes: [6, 5], arrows: { to: { enabled: false } },
+        color: { color: SUPERNODE.border, highlight: SUPERNODE.border, hover: SUPERNODE.border },
+      })).filter((e) => !this.edges.get(e.id));
+      this.edges.add(ties);
+    }
+    return fresh.map((s) => s.id);
+  }
+
+  /** Scored links between accounts (GraphQL `links`), drawn as edges as wide as their score; each
+   * keeps its evidence for the "why linked?" panel. Links to accounts not on the chart are left out
+   * (the caller draws those accounts first). Returns the ids of the links added or refreshed. */
+  addLinks(links) {
+    const items = links.filter((l) => this.nodes.get(l.a) && this.nodes.get(l.b)).map((link) => {
+      const id = `${LINK_KIND}:${link.a}|${link.b}`;
+      const sources = [...new Set(link.evidence.flatMap((e) => e.reports))].sort();
+      const entity = { id, kind: LINK_KIND, source: link.a, target: link.b, properties: { score: link.score }, sources, link };
+      const width = linkWidth(link.score);
+      return {
+        id, from: link.a, to: link.b, kind: LINK_KIND, entity, label: link.score.toFixed(2),
+        title: linkTitle(link, this.entity(link.a), this.entity(link.b)), t0: null, t1: null,
+        baseWidth: width, width, score: link.score, arrows: { to: { enabled: false } },
+        color: { color: LINK_COLOUR, highlight: EDGE_SELECTED, hover: LINK_COLOUR, opacity: 0.75 },
+      };
+    });
+    const fresh = items.filter((e) => !this.edges.get(e.id));
+    this.edges.update(items);
+    this._updateDegrees(fresh.map((e) => ({ source: e.from, target: e.to })));
+    this.applyFilters();
+    return items.map((e) => e.id);
   }
 
   _nodeItem(entity, position) {
@@ -188,17 +252,36 @@ export class GraphView extends EventTarget {
       entity,
       label: shorten(entity.label, 26),
       image: style.image,
-      color: this._nodeColour(style, false),
+      color: this._nodeColour(style, false, entity.id),
+      borderWidth: this.communityOf.has(entity.id) ? 5 : 2,
       title: nodeTitle(entity),
       value: this.degree.get(entity.id) || 0,
       hidden: this._nodeHidden(entity.id, entity.kind),
     };
+    if (isSupernode(entity)) {
+      Object.assign(item, {
+        supernode: true, shape: 'diamond', size: 22, color: this._supernodeColour(false),
+        shapeProperties: { borderDashes: [4, 3] }, borderWidth: 3,
+        label: shorten(`${entity.label} · ${entity.properties.supernode_reason || 'supernode'}`, 32),
+        title: skippedTitle({ id: entity.id, reason: entity.properties.supernode_reason, degree: entity.properties.degree }),
+      });
+    }
     if (position) Object.assign(item, position);
     return item;
   }
 
-  _nodeColour(style, onPath) {
-    const border = onPath ? PATH_COLOUR : style.border;
+  _supernodeColour(onPath) {
+    const border = onPath ? PATH_COLOUR : SUPERNODE.border;
+    return {
+      background: SUPERNODE.colour, border,
+      highlight: { background: SUPERNODE.colour, border: onPath ? PATH_COLOUR : FOCUS_BORDER },
+      hover: { background: SUPERNODE.colour, border: onPath ? PATH_COLOUR : FOCUS_BORDER },
+    };
+  }
+
+  _nodeColour(style, onPath, id = null) {
+    const ring = id !== null && this.communityOf.has(id) ? communityColour(this.communityOf.get(id)) : null;
+    const border = onPath ? PATH_COLOUR : ring || style.border;
     return {
       background: style.colour,
       border,
@@ -328,6 +411,7 @@ export class GraphView extends EventTarget {
     for (const set of [this.pinned, this.userHidden, this.pathNodes, this.pathEdges]) set.clear();
     this.identities = [];
     this.degree.clear();
+    this.communityOf.clear();
     this._emit('changed');
   }
 
@@ -384,7 +468,8 @@ export class GraphView extends EventTarget {
     }
     this.nodes.update([...this.pathNodes].map((id) => {
       const item = this.nodes.get(id);
-      return { id, path: true, borderWidth: 5, color: this._nodeColour(kindStyle(item.kind), true) };
+      const colour = item.supernode ? this._supernodeColour(true) : this._nodeColour(kindStyle(item.kind), true, id);
+      return { id, path: true, borderWidth: 5, color: colour };
     }));
     this.edges.update([...this.pathEdges].map((id) => {
       const item = this.edges.get(id);
@@ -399,7 +484,8 @@ export class GraphView extends EventTarget {
   clearHighlight(refilter = true) {
     this.nodes.update([...this.pathNodes].filter((id) => this.nodes.get(id)).map((id) => {
       const item = this.nodes.get(id);
-      return { id, path: false, borderWidth: 2, color: this._nodeColour(kindStyle(item.kind), false) };
+      if (item.supernode) return { id, path: false, borderWidth: 3, color: this._supernodeColour(false) };
+      return { id, path: false, borderWidth: this.communityOf.has(id) ? 5 : 2, color: this._nodeColour(kindStyle(item.kind), false, id) };
     }));
     this.edges.update([...this.pathEdges].filter((id) => this.edges.get(id)).map((id) => ({
       id, path: false, width: this.edges.get(id).baseWidth,
@@ -408,6 +494,20 @@ export class GraphView extends EventTarget {
     this.pathNodes.clear();
     this.pathEdges.clear();
     if (refilter) this.applyFilters();
+  }
+
+  // ---- communities ---------------------------------------------------------------------------
+
+  /** Ring each node of `numbers` (id -> community number) in its community's colour; an empty map
+   * takes the rings off. Nodes on a highlighted path keep the path's colour. */
+  setCommunities(numbers) {
+    this.communityOf = new Map(numbers);
+    const changes = [];
+    this.nodes.forEach((n) => {
+      if (this.pathNodes.has(n.id) || n.supernode) return; // supernodes keep their own look
+      changes.push({ id: n.id, borderWidth: this.communityOf.has(n.id) ? 5 : 2, color: this._nodeColour(kindStyle(n.kind), false, n.id) });
+    });
+    this.nodes.update(changes);
   }
 
   // ---- view ----------------------------------------------------------------------------------
@@ -474,4 +574,9 @@ export class GraphView extends EventTarget {
     ctx.drawImage(source, 0, 0);
     return out.toDataURL('image/png');
   }
+}
+
+/** True for an entity marked as a supernode (queries/supernodes.py) or a skipped hub drawn collapsed. */
+export function isSupernode(entity) {
+  return Boolean(entity && entity.properties && entity.properties.supernode === true);
 }

@@ -1,6 +1,8 @@
 // The side panel: what the investigator has selected, with its evidence (properties and the
 // reports it rests on), and the actions that apply to it.
 
+import { cardText, communityColour } from './communities.js';
+import { reasonText } from './describe.js';
 import { el, formatTime, formatValue, humanise, plural } from './format.js';
 import { kindBadge } from './kinds.js';
 
@@ -51,8 +53,48 @@ export class Panel {
         button('Path to', () => a.pathTo(entity.id), { title: 'End of a path search' }),
         button(pinned ? 'Unpin' : 'Pin', () => a.togglePin(entity.id), { title: 'Keep it where it is when the chart is laid out again' }),
         hidden ? null : button('Hide', () => a.hide([entity.id]), { title: 'Remove from the chart (Del)' })),
+      supernodeNote(entity),
       section('Properties', propertyTable(entity.properties || {})),
       section(`Source reports (${(entity.sources || []).length})`, this._sources(entity.sources || [])),
+    ]);
+  }
+
+  /** "Why linked?": every piece of evidence behind a scored link between two accounts, with its
+   * share of the score (contribution = weight × rarity × proximity × support, docs/analysis.md),
+   * the shared identifier, the matched times and the reports it rests on. */
+  showLink(link, from, to) {
+    this.current = () => this.showLink(link, from, to);
+    const rows = link.evidence.map((e) => el('li', { class: 'evidence', 'data-kind': e.kind },
+      el('div', { class: 'evidence-head' },
+        el('span', { class: 'evidence-kind' }, EVIDENCE_NAMES[e.kind] || e.kind),
+        el('span', { class: 'evidence-share', title: `weight ${e.weight} × rarity ${e.rarity.toFixed(3)} × proximity ${e.proximity.toFixed(3)} × support ${e.support.toFixed(3)}` },
+          `+${e.contribution.toFixed(2)}`)),
+      el('div', { class: 'mono evidence-key', title: e.key }, e.key),
+      el('div', { class: 'muted' }, `shared by ${plural(e.holders, 'account')}`,
+        e.coUseCount ? ` · ${plural(e.coUseCount, 'co-use')} within the window` : ''),
+      e.coUses.length ? listOf(e.coUses.slice(0, 5).map((m) => `${formatTime(m.aTime)} / ${formatTime(m.bTime)} (${gap(m.gapSeconds)} apart)`), e.coUses.length - 5)
+        : e.times.length ? listOf(e.times.slice(0, 5).map(formatTime), e.times.length - 5) : null,
+      el('div', { class: 'evidence-reports' }, this._sources(e.reports))));
+    this._render([
+      el('div', { class: 'panel-head' },
+        el('div', { class: 'edge-kind' }, 'Why linked?'),
+        el('div', { class: 'edge-ends' },
+          endpoint(from, link.a, () => this.actions.select(link.a)),
+          el('span', { class: 'arrow' }, '↕'),
+          endpoint(to, link.b, () => this.actions.select(link.b)))),
+      el('p', { class: 'link-score' }, `Score ${link.score.toFixed(2)}: the sum of ${plural(link.evidence.length, 'piece')} of evidence below.`),
+      el('section', { class: 'panel-section why-linked' }, el('h3', {}, 'Evidence'), el('ol', { class: 'evidence-list' }, rows)),
+    ]);
+  }
+
+  /** A dashed tie to a supernode that an expansion did not enter. */
+  showSkipped(skipped, from, hub) {
+    this.current = () => this.showSkipped(skipped, from, hub);
+    this._render([
+      el('div', { class: 'panel-head' }, el('div', { class: 'edge-kind' }, 'Not expanded')),
+      el('p', {}, `${hub ? hub.label : skipped.id} is a supernode next to ${from ? from.label : 'the expanded entity'}: ${reasonText(skipped.reason)} (${plural(skipped.degree, skipped.reason === 'provider' ? 'report' : 'account')}).`),
+      el('p', { class: 'muted' }, 'Link analysis neither passes through it nor counts it as evidence. Expanding it draws its neighbours anyway.'),
+      el('div', { class: 'actions' }, button('Expand it anyway', () => this.actions.expand(skipped.id))),
     ]);
   }
 
@@ -108,6 +150,43 @@ export class Panel {
     ]);
   }
 
+  /** A community's card: figures, most central members, providers, cases, categories and the
+   * identifiers that bind it, each with its reports; its text can go into a case file. */
+  showCommunity(card) {
+    this.current = () => this.showCommunity(card);
+    const text = cardText(card);
+    const summary = el('pre', { class: 'card-text', hidden: true }, text);
+    const facts = {
+      accounts: card.size, ties: card.edges, density: card.density.toFixed(2), reports: card.reportCount,
+      providers: card.providerCount, 'known files': card.knownFileCount, run: card.run,
+    };
+    this._render([
+      el('div', { class: 'panel-head' },
+        el('span', { class: 'swatch large', style: `background:${communityColour(card.number)}` }),
+        el('div', { class: 'head-text' }, el('h2', {}, `Community #${card.number}`),
+          el('div', { class: 'mono key' }, card.id))),
+      el('div', { class: 'actions' },
+        button('Summary for the case file', () => {
+          summary.hidden = !summary.hidden;
+          if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).catch(() => {});
+        }, { title: 'Show the card as text (and copy it where the browser allows)', primary: true })),
+      summary,
+      section('Figures', propertyTable(facts)),
+      section('Most central members', el('ul', { class: 'entity-list' }, card.central.map((m) => entityRow(
+        { ...m.entity, label: `${m.entity.label} · ${m.rank.toFixed(2)}` }, () => this.actions.select(m.entity.id))))),
+      section('Providers', listOf(card.providers.map((p) => `${p.name} (${p.count})`), 0)),
+      section('Cases', card.cases.length ? listOf(card.cases.map((c) => `${c.case.key}${c.agency ? ` · ${c.agency}` : ''} (${plural(c.reports, 'report')})`), 0)
+        : el('p', { class: 'muted' }, 'none')),
+      card.categories.length ? section('Known-file categories', listOf(card.categories.map((c) => `${c.name} (${c.count})`), 0)) : null,
+      section('What binds it', el('ul', { class: 'entity-list' }, card.binding.map((b) => {
+        const row = entityRow(b.entity, () => this.actions.select(b.entity.id));
+        row.append(el('div', { class: 'muted binding-note' }, `${b.holders} members of ${b.degree} holders · `
+          + `${b.excluded ? `not counted: ${b.excluded}` : `weight ${b.weight.toPrecision(3)}`} · ${plural(b.sources.length, 'report')}`));
+        return row;
+      }))),
+    ]);
+  }
+
   showLoading(text) {
     this._render([el('div', { class: 'panel-empty' }, el('p', { class: 'muted' }, text))], { keepBack: true });
   }
@@ -159,6 +238,24 @@ export class Panel {
     });
     return el('div', {}, list, more);
   }
+}
+
+const EVIDENCE_NAMES = {
+  provider_tie: 'Tied by the provider', co_reported: 'Named in one report', device: 'Same device',
+  phone: 'Same phone', email: 'Same email', email_variant: 'Same mailbox (spelling variant)',
+  file: 'Same file', ip: 'Same IP address within the window',
+};
+
+function gap(seconds) {
+  return seconds < 90 ? `${Math.round(seconds)} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function supernodeNote(entity) {
+  const p = entity.properties || {};
+  if (p.supernode !== true) return null;
+  const wide = plural(p.degree || 0, p.supernode_reason === 'provider' ? 'report' : 'account');
+  return el('p', { class: 'supernode-note' }, `Supernode: ${reasonText(p.supernode_reason)} (${wide}). `,
+    entity.collapsed ? 'Not expanded: double-click or Expand to draw its neighbours anyway.' : 'Not passed through by expansions or paths.');
 }
 
 function header(entity) {

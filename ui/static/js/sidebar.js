@@ -2,6 +2,7 @@
 // the expansion settings. It reads the chart and calls back into the app; it fetches nothing.
 
 import { el } from './format.js';
+import { LINK_COLOUR, LINK_KIND, SUPERNODE } from './graph.js';
 import { KINDS, kindBadge, kindStyle } from './kinds.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -107,14 +108,36 @@ export class Sidebar {
     }
     const known = Object.keys(KINDS);
     const kinds = [...counts.keys()].sort((a, b) => rank(known, a) - rank(known, b) || a.localeCompare(b));
-    this.legend.replaceChildren(...kinds.map((kind) => {
+    const rows = kinds.map((kind) => {
       const box = el('input', { type: 'checkbox', 'data-kind': kind });
       box.checked = !this.view.hiddenKinds.has(kind);
       box.addEventListener('change', () => this.view.setKindVisible(kind, box.checked));
       return el('li', {}, el('label', { title: box.checked ? `Hide ${kindStyle(kind).plural}` : `Show ${kindStyle(kind).plural}` },
         box, kindBadge(kind), el('span', { class: 'legend-name' }, kindStyle(kind).plural),
         el('span', { class: 'legend-count' }, counts.get(kind).toLocaleString('en'))));
-    }));
+    });
+    this.legend.replaceChildren(...rows, ...this._markRows());
+  }
+
+  /** Legend rows for what is drawn by meaning rather than kind: supernodes (not expanded) and
+   * scored links (as wide as their score). */
+  _markRows() {
+    const hubs = this.view.nodes.get({ filter: (n) => n.supernode === true }).length;
+    const links = this.view.edges.get({ filter: (e) => e.kind === LINK_KIND }).length;
+    const out = [];
+    if (hubs) {
+      out.push(el('li', { class: 'legend-mark', 'data-mark': 'supernode', title: 'Shared too widely to be evidence (CGNAT, VPN/Tor exits, files everyone has, providers): not expanded unless you double-click one' },
+        el('span', { class: 'swatch diamond', style: `--fill: ${SUPERNODE.colour}; --edge: ${SUPERNODE.border}` }),
+        el('span', { class: 'legend-name' }, 'Supernodes, not expanded'),
+        el('span', { class: 'legend-count' }, hubs.toLocaleString('en'))));
+    }
+    if (links) {
+      out.push(el('li', { class: 'legend-mark', 'data-mark': 'link', title: 'Accounts tied by scored evidence: the wider, the stronger. Click one for why.' },
+        el('span', { class: 'swatch line', style: `--edge: ${LINK_COLOUR}` }),
+        el('span', { class: 'legend-name' }, 'Scored links (width = score)'),
+        el('span', { class: 'legend-count' }, links.toLocaleString('en'))));
+    }
+    return out;
   }
 }
 
