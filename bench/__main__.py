@@ -70,6 +70,10 @@ def run_one(name: str, reports: int) -> dict[str, Any]:
     return row
 
 
+#: Keys that echo a bench's settings, not a time it measured.
+SETTINGS_KEYS = frozenset({"timeout_s"})
+
+
 def timed_figures(row: dict[str, Any]) -> dict[str, float]:
     """The timed figures of a run: `wall_s`, and every number whose key is `seconds` or ends in `_s` (not
     `_per_s`) or `_ms` in the bench's JSON (top level and one level down), in seconds."""
@@ -77,6 +81,8 @@ def timed_figures(row: dict[str, Any]) -> dict[str, float]:
 
     def take(prefix: str, values: dict[str, Any]) -> None:
         for key, value in values.items():
+            if key in SETTINGS_KEYS:
+                continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 if isinstance(value, dict) and not prefix:
                     take(f"{key}.", value)
