@@ -167,8 +167,8 @@ def load_files(writer: GraphWriter, paths: Iterable[Path], parse: Parser, *, str
 
     With `parallel` (and not strict), files are parsed in a forked worker process while this one
     writes; under `--strict` each file is checked in a first pass here before it is written.
-    `written` is called once per file that loaded with no fault, when all its records are committed;
-    with it, a batch never spans two files (so a file's end is known), which costs some batching.
+    `written` is called once per file that loaded with no fault, when all its records are committed
+    (the batches are the same with or without it).
     """
     progress = progress or Progress()
     summary = LoadSummary()
@@ -207,9 +207,17 @@ def _parse_here(files: list[Path], parse: Parser, strict: bool, summary: LoadSum
         yield FileDone(path)
 
 
+def _mark_finished(sink: _BatchWriter, finished: list[Path]) -> None:
+    """After a batch is sent: the files whose last records it holds are finished once it commits."""
+    for path in finished:
+        sink.file_done(path)
+    finished.clear()
+
+
 def _load_events(writer: GraphWriter, events: Iterable[Event], summary: LoadSummary, batch_size: int,
                  transform: Transform | None, progress: Progress, written: FileWritten | None = None) -> None:
     sink = _BatchWriter(writer, summary.written, written)
+    finished: list[Path] = []  # files read to the end whose records are not all in a sent batch yet
     nodes: list[Node] = []
     edges: list[Edge] = []
     try:
@@ -222,10 +230,7 @@ def _load_events(writer: GraphWriter, events: Iterable[Event], summary: LoadSumm
                 if event.fault is not None:
                     summary.faults.append(event.fault)
                 elif written is not None and str(event.path) not in summary.skipped_files:
-                    if nodes or edges:
-                        sink.put(nodes, edges)
-                        nodes, edges = [], []
-                    sink.file_done(event.path)
+                    finished.append(event.path)  # told once the batch holding its last records is sent
                 progress.file_done(event.path, event.path.stat().st_size)
                 continue
             for records in event:
@@ -240,7 +245,9 @@ def _load_events(writer: GraphWriter, events: Iterable[Event], summary: LoadSumm
                 sink.put(nodes, edges)
                 progress.records_done(summary.records)
                 nodes, edges = [], []
+                _mark_finished(sink, finished)
         if nodes or edges:
             sink.put(nodes, edges)
+        _mark_finished(sink, finished)
     finally:
         sink.close()

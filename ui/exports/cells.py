@@ -5,8 +5,10 @@ legitimate fact to keep in the graph (stored as written), but GraphML, GEXF, ANX
 opened in Gephi, yEd, Analyst's Notebook and Aleph, whose tables export to CSV and Excel, where a
 cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return before one) runs as a
 formula. Following OWASP's advice, such text is prefixed with an apostrophe, which spreadsheets
-show as text and hide. A plain number (`+4477009001`, an E.164 phone key; `-12.5`) is left as it
-is: no spreadsheet runs it, and changing every phone key would damage the export for nothing.
+show as text and hide. Two exceptions keep ordinary identifiers intact: a plain number
+(`+4477009001`, an E.164 phone key; `-12.5`), which no spreadsheet runs; and a handle such as
+`@dark_prince` (screen names are written so), which is neutralised only when it holds what a
+harmful formula needs, a call `(`, a DDE pipe `|` or a sheet reference `!`.
 
 HTML and PDF exports escape markup instead (ui/exports/html.py, pdf.py); formulas mean nothing there.
 """
@@ -23,17 +25,27 @@ from ui.exports.model import ChartDocument, DrawnNode
 #: What a spreadsheet reads as the start of a formula (OWASP's list).
 FORMULA_LEADS = frozenset("=+-@\t\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 .,]*\Z")
+_FORMULA_PARTS = frozenset("(|!")
 
 
-def inert(text: str) -> str:
+def runs_as_formula(text: str, strict: bool = False) -> bool:
+    """Would a spreadsheet run this cell? (The rule `inert` applies; see the module docstring.)
+
+    `strict` drops the `@handle` exception, for text that other text is appended to (a chart's
+    name becomes "NAME (version N)", whose parenthesis would complete a call).
+    """
+    if not text or text[0] not in FORMULA_LEADS or _PLAIN_NUMBER.match(text):
+        return False
+    return strict or text[0] != "@" or any(ch in _FORMULA_PARTS for ch in text)
+
+
+def inert(text: str, strict: bool = False) -> str:
     """`text`, prefixed with `'` when a spreadsheet would run it as a formula.
 
-    >>> inert("=cmd|' /C calc'!A0"), inert("+15555550123"), inert("alice")
-    ("'=cmd|' /C calc'!A0", '+15555550123', 'alice')
+    >>> inert("=cmd|' /C calc'!A0"), inert("+15555550123"), inert("@alice"), inert("@SUM(1+1)")
+    ("'=cmd|' /C calc'!A0", '+15555550123', '@alice', "'@SUM(1+1)")
     """
-    if text and text[0] in FORMULA_LEADS and not _PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
+    return "'" + text if runs_as_formula(text, strict) else text
 
 
 def inert_value(value: Any) -> Any:
@@ -60,7 +72,8 @@ def _edge(edge: GraphEdge) -> GraphEdge:
 def inert_document(doc: ChartDocument) -> ChartDocument:
     """A copy of `doc` whose every text a person or provider wrote is inert; ids unchanged."""
     c = doc.chart  # a chart's id starts with its case number, which a person typed
-    chart = dataclasses.replace(c, id=inert(c.id), series=inert(c.series), name=inert(c.name), case=inert(c.case))
+    chart = dataclasses.replace(c, id=inert(c.id, True), series=inert(c.series, True), name=inert(c.name, True),
+                                case=inert(c.case, True))
     nodes = [DrawnNode(_entity(n.entity), n.x, n.y, n.pinned) for n in doc.nodes]
     return dataclasses.replace(doc, chart=chart, nodes=nodes, edges=[_edge(e) for e in doc.edges],
                                reports={k: _entity(r) for k, r in doc.reports.items()},
