@@ -9,7 +9,8 @@ of: search, entity, neighbourhood (depth 1 or 2), paths, shared identifiers, lin
 report. After an uncounted warm-up, first one user alone for a sixth of the time (the baseline),
 then all users together.
 Counted: requests, HTTP 5xx (must be 0), GraphQL errors by code, latency p50/p95/p99 overall and
-per operation. With `--token` (or GRACEGRAPH_API_TOKEN) every request carries it as a bearer token.
+per operation. Every request carries a bearer token: `--token` (or GRACEGRAPH_API_TOKEN), else
+that of an admin the bench makes in an auth store of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -28,10 +30,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from bench.harness import ROOT, bench_database, emit, machine
 from bench.queries import percentile
+from graph_service.auth import AuthStore, Role
 from graph_service.neo4j_local.server import free_port
+from graph_service.settings import Settings
 from loaders.cybertip import parse_cybertip
 from loaders.pipeline import load_files
 from loaders.schema import ensure_schema
@@ -155,7 +160,13 @@ def main() -> None:
         truth["reports"] = [r["k"] for r in records]
         port = free_port()
         env = {**os.environ, "NEO4J_URI": settings.bolt_uri, "NEO4J_DATABASE": settings.neo4j_database,
-               "GRACEGRAPH_LOG_LEVEL": "WARNING"}
+               "GRACEGRAPH_LOG_LEVEL": "WARNING", "GRACEGRAPH_AUTH_DB": str(folder / "auth.sqlite3"),
+               "GRACEGRAPH_SECRET_KEY": secrets.token_hex(32)}
+        if not headers:  # a bench admin of its own, in an auth store of its own
+            auth = Settings(auth_db=folder / "auth.sqlite3", secret_key=SecretStr(env["GRACEGRAPH_SECRET_KEY"]))
+            store = AuthStore.of(auth)
+            store.ensure_user("bench-admin", "BENCH", Role.ADMIN)
+            headers = {"Authorization": f"Bearer {store.issue_token('bench-admin')}"}
         server = subprocess.Popen([sys.executable, "-m", "graph_service.cli", "serve", "--port", str(port)],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -2,7 +2,8 @@
 
 Routes:
 
-- `POST /graphql`: the API (GraphiQL on `GET /graphql`, its assets under `/static/vendor/`);
+- `POST /graphql`: the API, bearer token required (GraphiQL on `GET /graphql`, its assets under
+  `/static/vendor/`);
 - `POST /federation/{hello,blind,match}`: other gracegraph instances, by signed call
   (graph_service/federation/, docs/federation.md); no user token opens them;
 - `GET /healthz`: 200 `{"status": "ok", "neo4j": "ok"}` when Neo4j answers, else 503;
@@ -32,11 +33,13 @@ import ui
 from graph_service import graphiql
 from graph_service.analysis import link_rules
 from graph_service.audit import AuditLog
+from graph_service.auth import AuthStore
 from graph_service.database import open_driver
 from graph_service.federation.router import federation_router
 from graph_service.graphql import build_schema
-from graph_service.graphql.router import GraphRouter
+from graph_service.graphql.router import GraphRouter, Refused, refused
 from graph_service.logging import RequestLog, configure_logging
+from graph_service.ratelimit import RateLimiter
 from graph_service.settings import Settings, get_settings
 from queries.context import GraphContext
 from ui.exports import RenderOptions
@@ -72,7 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(RequestLog)
 
-    app.state.audit = AuditLog(settings.audit_path)  # every export (and, with auth, every query) lands here
+    app.state.audit = AuditLog(settings.audit_path)  # every GraphQL operation and export lands here
+    app.state.auth = AuthStore.of(settings)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.add_exception_handler(Refused, refused)
     app.state.render_options = RenderOptions(chromium=settings.chromium)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     ide = (lambda: graphiql.page(VENDOR)) if settings.graphiql else None

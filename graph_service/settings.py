@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     community_excluded_ip_kinds: list[str] = ["cgnat", "private"]
     community_timeout_s: float = 900.0
     audit_log: Path | None = None
+    # Access (graph_service/auth.py, docs/security.md): who may ask, how often.
+    auth_db: Path | None = None
+    secret_key: SecretStr | None = None
+    rate_limit_per_minute: float = 600.0
+    rate_limit_burst: int = 120
+    audit_document_chars: int = 4000
     chromium: Path = Path("/usr/bin/chromium")
     # Entity resolution (queries/resolution.py; docs/resolution.md explains each one).
     resolution_threshold: float = 0.9
@@ -109,6 +115,11 @@ class Settings(BaseSettings):
     def audit_path(self) -> Path:
         """The audit log's file: `audit_log` when set, else `audit.jsonl` under `home`."""
         return self.audit_log or self.home / "audit.jsonl"
+
+    @property
+    def auth_path(self) -> Path:
+        """The users-and-tokens file: `auth_db` when set, else `auth.sqlite3` under `home`."""
+        return self.auth_db or self.home / "auth.sqlite3"
 
     @property
     def federation_path(self) -> Path:

@@ -1,7 +1,7 @@
 """The one way the reliability tests talk to the HTTP API: a client that carries its credentials.
 
-Every request goes through `ApiClient`, so when the API asks for a bearer token (issue 8), the
-token is given once, here or by the fixture that builds the client, and not in every test.
+Every request goes through `ApiClient` with a bearer token: by default a test admin's, made by
+tests/signin.py (the API's need-to-know rules, docs/security.md, decide what it sees).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from graph_service.app import create_app
 from graph_service.settings import Settings
+from tests.signin import token_for
 
 
 class ApiClient:
@@ -36,6 +37,8 @@ class ApiClient:
 
 @contextmanager
 def api_client(settings: Settings, token: str | None = None) -> Iterator[ApiClient]:
-    """The app on `settings`, in process, with its startup and shutdown run."""
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield ApiClient(client, token)
+    """The app on `settings`, in process, with its startup and shutdown run; `token` defaults to a
+    test admin's."""
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield ApiClient(client, token or token_for(app.state.settings))

@@ -28,6 +28,7 @@ from loaders.pipeline import case_transform, load_files
 from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
 from queries.context import GraphContext
+from tests.signin import signed_in
 
 CASE = "case-api-1"
 #: What must never reach a client: tracebacks, source file paths, driver internals.
@@ -49,7 +50,7 @@ def truth(graph: GraphWriter, tmp_path_factory: pytest.TempPathFactory) -> Truth
 
 @pytest.fixture(scope="module")
 def client(truth: Truth, neo4j_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(neo4j_settings)) as test_client:
+    with signed_in(create_app(neo4j_settings)) as test_client:
         yield test_client
 
 
@@ -285,7 +286,7 @@ def test_entities_named_in_one_request_are_fetched_in_one_call(
 
 def test_query_deeper_than_the_limit_is_refused(neo4j_settings: Settings, truth: Truth) -> None:
     shallow = neo4j_settings.model_copy(update={"max_query_depth": 2})
-    with TestClient(create_app(shallow)) as small:
+    with signed_in(create_app(shallow)) as small:
         body = gql(small, "{ case(key: \"" + CASE + "\") { reports { items { id } } } }")
     assert body["data"] is None
     assert codes(body) == ["BAD_INPUT"] and "depth" in body["errors"][0]["message"]
@@ -418,7 +419,7 @@ def test_graphiql_without_its_files_says_to_run_setup(tmp_path: Path) -> None:
 
 
 def test_graphiql_can_be_turned_off(neo4j_settings: Settings, truth: Truth) -> None:
-    with TestClient(create_app(neo4j_settings.model_copy(update={"graphiql": False}))) as plain:
+    with signed_in(create_app(neo4j_settings.model_copy(update={"graphiql": False}))) as plain:
         assert plain.get("/graphql", headers={"Accept": "text/html"}).status_code == 404
 
 

@@ -32,6 +32,7 @@ from queries.context import GraphContext
 from queries.errors import BadInput, NotFound, Unavailable
 from queries.gds import choose_engine, has_gds
 from queries.supernodes import SupernodeRules, mark_supernodes
+from tests.signin import signed_in
 from tests.test_api import LEAKS
 
 CASE, AGENCY = "case-comm-1", "agency-comm"
@@ -216,7 +217,7 @@ binding(limit: 5) { entity { id kind } holders degree weight excluded sources }"
 
 @pytest.fixture(scope="module")
 def client(world, neo4j_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(neo4j_settings)) as test_client:
+    with signed_in(create_app(neo4j_settings)) as test_client:
         yield test_client
 
 

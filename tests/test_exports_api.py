@@ -20,6 +20,7 @@ from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
 from queries.context import GraphContext
 from tests.charts import chart_state, network_subgraph
+from tests.signin import signed_in
 
 CHART = "id series name case version savedAt author state"
 SAVE = f"""mutation Save($case: String!, $name: String!, $state: JSON!) {{
@@ -49,7 +50,7 @@ def audit_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def client(truth: Truth, neo4j_settings: Settings, audit_path: Path) -> Iterator[TestClient]:
     settings = neo4j_settings.model_copy(update={"audit_log": audit_path})
-    with TestClient(create_app(settings)) as test_client:
+    with signed_in(create_app(settings), "det.api", "ICAC") as test_client:
         yield test_client
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from fastapi.testclient import TestClient
 
 from graph_service.app import create_app
 from graph_service.settings import Settings
@@ -27,6 +26,7 @@ from queries.prioritisation import (
     priorities,
     score_accounts,
 )
+from tests.signin import signed_in
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_graphql_priorities_use_the_configured_weights(ctx: GraphContext, neo4j_
              "{ id key score parts { name weight contribution } } }")
     tuned = neo4j_settings.model_copy(update={"priority_weights": {"recency": 0.0, "reports": 2.0}})
     want = priorities(ctx, limit=5, weights=Weights.of({"recency": 0.0, "reports": 2.0}))
-    with TestClient(create_app(tuned)) as client:
+    with signed_in(create_app(tuned)) as client:
         body = client.post("/graphql", json={"query": query, "variables": {"limit": 5}}).json()
         assert "errors" not in body, body
         got = body["data"]["priorities"]

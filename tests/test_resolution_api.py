@@ -16,6 +16,7 @@ from loaders.cybertip import parse_cybertip
 from loaders.pipeline import load_files
 from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
+from tests.signin import auth_header, signed_in, token_for
 
 LINK = "a { id kind label } b { id kind label } status score weight method evidence run by at note history"
 
@@ -31,12 +32,13 @@ def truth(graph: GraphWriter, tmp_path_factory: pytest.TempPathFactory) -> Truth
 @pytest.fixture(scope="module")
 def client(truth: Truth, neo4j_settings: Settings) -> Iterator[TestClient]:
     settings = neo4j_settings.model_copy(update={"resolution_u_sample": 50_000})
-    with TestClient(create_app(settings)) as test_client:
+    with signed_in(create_app(settings)) as test_client:
         yield test_client
 
 
 def gql(client: TestClient, query: str, user: str | None = None, **variables: Any) -> dict[str, Any]:
-    headers = {"X-Gracegraph-User": user} if user else {}
+    # `user`: act as that user (the audit log and `by` name the token's user)
+    headers = auth_header(token_for(client.app.state.settings, user)) if user else {}
     response = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()

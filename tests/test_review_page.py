@@ -21,6 +21,7 @@ from queries.resolution import ResolutionParams
 from queries.resolution_judgements import get_link
 from queries.resolution_runs import run_resolution
 from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
+from tests.signin import viewer_path
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +42,9 @@ def base_url(ctx: GraphContext, neo4j_settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
-def review(base_url: str) -> Iterator[tuple[Page, Traffic]]:
+def review(base_url: str, neo4j_settings: Settings) -> Iterator[tuple[Page, Traffic]]:
     with fenced_page(base_url) as (page, traffic):
-        page.goto("/review")
+        page.goto(viewer_path(neo4j_settings, "/review", user="helen"))  # verdicts go under the token's user
         page.wait_for_function("() => window.review && window.review.ready === true")
         yield page, traffic
         assert traffic.outside() == [] and traffic.blocked == [], traffic.outside()
@@ -115,14 +116,15 @@ def test_unsure_pairs_come_back_in_their_own_queue(review: tuple[Page, Traffic])
     assert page.locator("#pair").is_visible() or page.locator("#empty").is_visible()
 
 
-def test_confirmed_identities_are_ringed_on_the_chart(base_url: str, ctx: GraphContext) -> None:
+def test_confirmed_identities_are_ringed_on_the_chart(base_url: str, ctx: GraphContext,
+                                                     neo4j_settings: Settings) -> None:
     """After a confirmation (the test above), drawing one of its accounts rings both as one identity."""
     confirmed = ctx.read("MATCH (a:Account)-[r:SAME_AS {status: 'confirmed'}]->(b:Account) "
                          "RETURN a.key AS a, b.key AS b LIMIT 1")
     assert confirmed, "the review test confirms a pair first"
     a, b = (f"Account:{confirmed[0][k]}" for k in ("a", "b"))
     with fenced_page(base_url) as (page, traffic):
-        page.goto("/")
+        page.goto(viewer_path(neo4j_settings, "/"))
         wait_ready(page)
         page.fill("#search", confirmed[0]["a"])
         page.locator(f'#search-results li[data-id="{a}"]').click()

@@ -11,7 +11,6 @@ from typing import Any
 
 import networkx as nx
 import pytest
-from fastapi.testclient import TestClient
 
 from graph_service.app import create_app
 from graph_service.settings import Settings
@@ -23,6 +22,7 @@ from queries.context import GraphContext
 from queries.errors import BadInput
 from queries.links import project_links
 from queries.trends import Bucket, group_growth, period_starts, timed_links, trends, truncate
+from tests.signin import signed_in
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
@@ -169,7 +169,7 @@ def test_graphql_field(ctx: GraphContext, neo4j_settings: Settings) -> None:
     query = """query($from: DateTime) { trends(bucket: QUARTER, from: $from) {
         bucket since until points { start end reports providers files newFiles knownFiles accounts
         newAccounts largestGroups } } }"""
-    with TestClient(create_app(neo4j_settings)) as client:
+    with signed_in(create_app(neo4j_settings)) as client:
         body = client.post("/graphql", json={"query": query}).json()
         assert "errors" not in body, body
         got = body["data"]["trends"]
@@ -202,7 +202,7 @@ def test_timed_links_hold_once_their_evidence_is_in(ctx: GraphContext) -> None:
 def test_graphql_trends_grow_the_largest_groups(ctx: GraphContext, neo4j_settings: Settings) -> None:
     timed = timed_links(ctx)
     query = "{ trends(bucket: QUARTER) { points { end largestGroups } } }"
-    with TestClient(create_app(neo4j_settings)) as client:
+    with signed_in(create_app(neo4j_settings)) as client:
         body = client.post("/graphql", json={"query": query}).json()
     assert "errors" not in body, body
     points = body["data"]["trends"]["points"]

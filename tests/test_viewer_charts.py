@@ -20,6 +20,7 @@ from loaders.pipeline import load_files
 from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
 from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
+from tests.signin import viewer_path
 from tests.test_viewer import drawn, node_point, pick_suggestion
 
 SNAPSHOT = """() => ({
@@ -50,9 +51,9 @@ def base_url(truth: Truth, neo4j_settings: Settings, tmp_path_factory: pytest.Te
 
 
 @pytest.fixture
-def viewer(base_url: str) -> Iterator[tuple[Page, Traffic]]:
+def viewer(base_url: str, neo4j_settings: Settings) -> Iterator[tuple[Page, Traffic]]:
     with fenced_page(base_url) as (page, traffic):
-        page.goto("/")
+        page.goto(viewer_path(neo4j_settings, "/"))
         wait_ready(page)
         yield page, traffic
         assert traffic.outside() == [] and traffic.blocked == []

@@ -21,6 +21,7 @@ from queries import communities as q
 from queries.community_detection import Method
 from queries.context import GraphContext
 from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
+from tests.signin import viewer_path
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +39,9 @@ def base_url(run: q.CommunityRun, neo4j_settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
-def viewer(base_url: str) -> Iterator[tuple[Page, Traffic]]:
+def viewer(base_url: str, neo4j_settings: Settings) -> Iterator[tuple[Page, Traffic]]:
     with fenced_page(base_url) as (page, traffic):
-        page.goto("/")
+        page.goto(viewer_path(neo4j_settings, "/"))
         wait_ready(page)
         yield page, traffic
         assert traffic.outside() == [], f"requests left 127.0.0.1: {traffic.outside()}"
@@ -76,7 +77,7 @@ def test_a_community_opens_as_its_own_chart_with_its_card(viewer: tuple[Page, Tr
 
 
 def test_the_list_says_what_changed_since_the_run_before(base_url: str, run: q.CommunityRun,
-                                                        graph: GraphWriter) -> None:
+                                                        graph: GraphWriter, neo4j_settings: Settings) -> None:
     """Last in the module: it makes a newer run (denser groups only), compared with `run`."""
     ctx = GraphContext(graph.driver, graph.database, timeout_s=120)
     dense = q.run_communities(ctx, replace(q.RunOptions(), method=Method(resolution=0.6)))
@@ -85,7 +86,7 @@ def test_the_list_says_what_changed_since_the_run_before(base_url: str, run: q.C
         counts = Counter(change.kind for change in changes)
         assert counts["SPLIT"] or counts["SHRANK"] or counts["VANISHED"], counts  # denser: something broke up
         with fenced_page(base_url) as (page, traffic):
-            page.goto("/")
+            page.goto(viewer_path(neo4j_settings, "/"))
             wait_ready(page)
             line = page.locator("#community-changes").inner_text()
             assert line.startswith(f"Since run {run.run}:")

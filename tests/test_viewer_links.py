@@ -23,6 +23,7 @@ from queries.links import links
 from queries.prioritisation import priorities
 from queries.supernodes import SupernodeRules, mark_supernodes
 from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
+from tests.signin import viewer_path
 
 SEED = 20241105
 
@@ -58,9 +59,9 @@ def base_url(truth: Truth, neo4j_settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
-def viewer(base_url: str) -> Iterator[tuple[Page, Traffic]]:
+def viewer(base_url: str, neo4j_settings: Settings) -> Iterator[tuple[Page, Traffic]]:
     with fenced_page(base_url) as (page, traffic):
-        page.goto("/")
+        page.goto(viewer_path(neo4j_settings, "/"))
         wait_ready(page)
         yield page, traffic
         assert traffic.outside() == [], f"requests left 127.0.0.1: {traffic.outside()}"

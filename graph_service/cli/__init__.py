@@ -6,6 +6,7 @@ import typer
 
 from graph_service.cli import (
     audit,
+    cases,
     communities,
     db,
     demo,
@@ -17,6 +18,7 @@ from graph_service.cli import (
     serve,
     supernodes,
     synth,
+    users,
 )
 
 app = typer.Typer(help="gracegraph: investigate offender networks from referral metadata.",
@@ -32,6 +34,10 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(communities.app, name="communities")
 app.add_typer(audit.app, name="audit")
 app.add_typer(export.app, name="export")
+app.add_typer(users.app, name="user")
+app.add_typer(users.agencies, name="agency")
+app.add_typer(cases.app, name="case")
+app.command("deconflict")(cases.deconflict)
 app.add_typer(federation.app, name="federation")
 
 __all__ = ["app"]

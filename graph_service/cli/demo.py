@@ -7,10 +7,11 @@ import json
 import typer
 from rich.console import Console
 
+from graph_service.auth import AuthStore, Role
 from graph_service.cli.errors import reported
 from graph_service.cli.load import run_load
 from graph_service.database import open_driver
-from graph_service.settings import get_settings
+from graph_service.settings import Settings, get_settings
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -34,6 +35,17 @@ def first_search(truth: dict) -> str:
         if person.get("kind") == "network" and person.get("screen_names"):
             return str(person["screen_names"][0])
     return str(truth["networks"][0]["accounts"][0])
+
+
+DEMO_USER = "demo-admin"
+DEMO_AGENCY = "DEMO"
+
+
+def demo_token(settings: Settings) -> str:
+    """Local development: one admin user, and a fresh token for it on every run (older ones stay valid)."""
+    store = AuthStore.of(settings)
+    store.ensure_user(DEMO_USER, DEMO_AGENCY, Role.ADMIN)
+    return store.issue_token(DEMO_USER)
 
 
 @reported
@@ -67,6 +79,9 @@ def demo(
         run_load([folder / truth["vpn_exits"]], lambda p: parse_exits(p, name="synthetic-vpn"), strict=False,
                  kind="exits")
     out.print(f"try a first search: [bold]{first_search(truth)}[/bold]  (a planted network member)")
+    token = demo_token(settings)
+    out.print(f"admin token (shown once): [bold]{token}[/bold]")
+    out.print(f"open the viewer signed in: http://{host}:{port}/#token={token}")
     if serve:
         from graph_service.cli.serve import serve as serve_command
 

@@ -7,7 +7,6 @@ run only when asked for: a list of fifty communities that asks for sizes costs o
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from graph_service.graphql.access import ask
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.types import Entity, Subgraph, to_entity, to_subgraph
 from queries import community_chart as chart
@@ -171,7 +171,7 @@ class CommunityChange:
 
 
 async def _call(info: ApiInfo, query: Callable[..., R], *args: Any) -> R:
-    return await asyncio.to_thread(query, info.context.graph, *args)
+    return await ask(info, query, *args)
 
 
 def to_member(member: r.Member) -> CommunityMember:

@@ -3,7 +3,8 @@
 Every error leaves with `extensions.code`:
 
 - our own `QueryError`s keep their message and carry their code (BAD_INPUT, NOT_FOUND, TIMEOUT,
-  UNAVAILABLE);
+  UNAVAILABLE, FORBIDDEN: the caller's role may not ask this; UNAUTHENTICATED and RATE_LIMITED
+  come from the router, before GraphQL runs);
 - errors about the document itself (syntax, unknown fields, wrong argument types, the depth, alias
   and token bounds) are the client's to fix: BAD_INPUT, with graphql-core's message;
 - anything else is a bug of ours: INTERNAL with a generic message and `extensions.requestId`; its
@@ -26,7 +27,8 @@ from queries.errors import QueryError
 log = logging.getLogger("gracegraph.graphql")
 
 INTERNAL_MESSAGE = "internal error: the server log has the details under this request's id"
-CODES = frozenset({"BAD_INPUT", "NOT_FOUND", "TIMEOUT", "UNAVAILABLE", "INTERNAL"})
+CODES = frozenset({"BAD_INPUT", "NOT_FOUND", "TIMEOUT", "UNAVAILABLE", "INTERNAL", "FORBIDDEN", "UNAUTHENTICATED",
+                   "RATE_LIMITED"})
 
 
 def error_code(error: GraphQLError) -> str:

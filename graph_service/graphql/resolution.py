@@ -2,20 +2,18 @@
 
 Root fields: `resolutionCandidates`, `identities`, `resolutionRuns` (Query); `judge`,
 `runResolution`, `rollbackResolution` (Mutation). Thin as the rest: convert, call `queries/`,
-convert back. Who judges is the authenticated user once the API has them (DESIGN.md §7); until
-then the `X-Gracegraph-User` header the review page sends, else "unknown".
+convert back. Who judges is the authenticated user (the bearer token's, DESIGN.md §7).
 """
 
 from __future__ import annotations
 
-import asyncio
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from graph_service.graphql.access import ask, change
 from graph_service.graphql.context import ApiContext
 from graph_service.graphql.types import Entity, PageInfo, to_entity, to_page_info
 from graph_service.settings import Settings, get_settings
@@ -23,7 +21,6 @@ from queries import resolution_identities, resolution_judgements, resolution_run
 from queries.resolution import ResolutionParams
 
 ApiInfo = Info[ApiContext, None]
-USER_HEADER = "x-gracegraph-user"
 
 
 @strawberry.enum(description="An investigator's decision on a pair of records.")
@@ -92,12 +89,8 @@ def to_run(run: resolution_runs.RunSummary) -> ResolutionRun:
 
 
 def user_of(info: ApiInfo) -> str:
-    user = getattr(info.context, "user", None)
-    if user:
-        return str(user)
-    request = getattr(info.context, "request", None)
-    given = request.headers.get(USER_HEADER, "").strip() if request is not None else ""
-    return given[:100] or "unknown"
+    """Who judges: the token's user (the `X-Gracegraph-User` header is no longer believed)."""
+    return info.context.caller.user
 
 
 def settings_of(info: ApiInfo) -> Settings:
@@ -106,24 +99,20 @@ def settings_of(info: ApiInfo) -> Settings:
     return found if isinstance(found, Settings) else get_settings()
 
 
-async def _call(info: ApiInfo, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(fn, info.context.graph, *args, **kwargs)
-
-
 @strawberry.type
 class ResolutionQuery:
     @strawberry.field(description="Pairs to review, best score first (default: status proposed).")
     async def resolution_candidates(self, info: ApiInfo, first: int = 20, after: str | None = None,
                                     statuses: list[str] | None = None, min_score: float = 0.0,
                                     member: strawberry.ID | None = None) -> ResolutionLinkConnection:
-        page = await _call(info, resolution_judgements.resolution_candidates, first=first, after=after,
+        page = await ask(info, resolution_judgements.resolution_candidates, first=first, after=after,
                            statuses=statuses, min_score=min_score, member=member)
         return ResolutionLinkConnection(items=[to_link(link) for link in page.items], page_info=to_page_info(page))
 
     @strawberry.field(description="Resolved identities, largest first; `ids`: those holding one of these records.")
     async def identities(self, info: ApiInfo, first: int = 20, after: str | None = None,
                          ids: list[strawberry.ID] | None = None) -> IdentityConnection:
-        page = await _call(info, resolution_identities.identities, first=first, after=after,
+        page = await ask(info, resolution_identities.identities, first=first, after=after,
                            ids=list(ids) if ids is not None else None)
         items = [Identity(entity=to_entity(entity), members=[to_entity(m) for m in members])
                  for entity, members in page.items]
@@ -131,7 +120,7 @@ class ResolutionQuery:
 
     @strawberry.field(description="The latest resolution runs, newest first.")
     async def resolution_runs(self, info: ApiInfo, limit: int = 20) -> list[ResolutionRun]:
-        runs = await _call(info, resolution_runs.list_runs, limit=max(1, min(limit, 200)))
+        runs = await ask(info, resolution_runs.list_runs, limit=max(1, min(limit, 200)))
         return [to_run(run) for run in runs]
 
 
@@ -140,7 +129,7 @@ class ResolutionMutation:
     @strawberry.mutation(description="Decide whether two records are one person; identities follow.")
     async def judge(self, info: ApiInfo, a: strawberry.ID, b: strawberry.ID, verdict: Verdict,
                     note: str | None = None) -> ResolutionLink:
-        link = await _call(info, resolution_judgements.judge, str(a), str(b), verdict.value, note=note,
+        link = await change(info, resolution_judgements.judge, str(a), str(b), verdict.value, note=note,
                            by=user_of(info))
         return to_link(link)
 
@@ -151,8 +140,8 @@ class ResolutionMutation:
         params = ResolutionParams.from_settings(settings_of(info), threshold=threshold, auto_accept=auto_accept,
                                                 allow_auto_accept=allow_auto_accept)
         resolution_runs.check_params(params)
-        return to_run(await _call(info, resolution_runs.run_resolution, params, by=user_of(info)))
+        return to_run(await change(info, resolution_runs.run_resolution, params, by=user_of(info)))
 
     @strawberry.mutation(description="Undo one run: its unjudged links go, re-scored ones get their old scores.")
     async def rollback_resolution(self, info: ApiInfo, run: str) -> ResolutionRun:
-        return to_run(await _call(info, resolution_runs.rollback_run, run))
+        return to_run(await change(info, resolution_runs.rollback_run, run))

@@ -3,6 +3,16 @@
 // drawing an empty chart.
 
 const ENDPOINT = new URL('graphql', document.baseURI).href;
+const TOKEN_KEY = 'gracegraph.token';
+
+// A token handed over in the URL fragment (`gracegraph demo` prints such a link) moves to
+// sessionStorage, for this tab's session only, and leaves the address bar: a fragment never
+// reaches the server, its logs or a Referer header.
+const handed = new URLSearchParams(window.location.hash.slice(1)).get('token');
+if (handed) {
+  sessionStorage.setItem(TOKEN_KEY, handed);
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+}
 
 export class ApiError extends Error {
   constructor(message, code) {
@@ -46,12 +56,9 @@ ${EDGE}`;
 
 export async function graphql(operationName, query, variables) {
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
-  // A bearer token, when the deployment uses them (DESIGN.md §7), lives for the browser session only.
-  const token = sessionStorage.getItem('gracegraph.token');
+  // The bearer token every request needs (DESIGN.md §7), kept for the browser session only.
+  const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = `Bearer ${token}`;
-  // Who judges, until the API knows its users (graph_service/graphql/resolution.py).
-  const reviewer = localStorage.getItem('gracegraph.reviewer');
-  if (reviewer) headers['X-Gracegraph-User'] = reviewer;
   let response;
   try {
     response = await fetch(ENDPOINT, {
@@ -69,7 +76,12 @@ export async function graphql(operationName, query, variables) {
   }
   if (body && Array.isArray(body.errors) && body.errors.length) {
     const first = body.errors[0];
-    throw new ApiError(first.message || 'unknown error', (first.extensions && first.extensions.code) || 'ERROR');
+    const code = (first.extensions && first.extensions.code) || 'ERROR';
+    if (code === 'UNAUTHENTICATED') {
+      throw new ApiError('not signed in: open the link with #token=… that `gracegraph demo` printed, '
+        + 'or add #token=<your token> to this address', code);
+    }
+    throw new ApiError(first.message || 'unknown error', code);
   }
   if (!response.ok || !body || !body.data) {
     throw new ApiError(`the server answered HTTP ${response.status} ${response.statusText}`.trim(), `HTTP_${response.status}`);
