@@ -32,6 +32,7 @@ class Label(StrEnum):
     COMMUNITY = "Community"
     COMMUNITY_RUN = "CommunityRun"
     CHART = "Chart"  # a saved link chart of a case (queries/charts.py), versioned
+    LOAD_RUN = "LoadRun"  # one `gracegraph load` and the hashes of the files it finished (loaders/load_runs.py)
 
 
 class Rel(StrEnum):

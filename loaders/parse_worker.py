@@ -8,7 +8,10 @@ forked before the parent starts any thread, and it is always reaped, also when t
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,7 +42,26 @@ class ParserCrashed(RuntimeError):
     """A parser bug (not bad input) in the worker; carries the worker's traceback text."""
 
 
-def _work(paths: list[Path], parse: Any, queue: Any) -> None:
+#: Linux prctl option: the signal this process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """A parser whose loader was killed (SIGKILL, OOM killer) would block forever on its full queue.
+
+    On Linux the kernel is asked to kill it with its parent; elsewhere (no prctl) the parent's own
+    cleanup is all there is, and a killed parent may leave the parser blocked.
+    """
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: no such call
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+def _work(paths: list[Path], parse: Any, queue: Any, parent: int) -> None:
+    _die_with_parent(parent)
     try:
         for path in paths:
             queue.put(FileStarted(path))
@@ -71,7 +93,7 @@ class ParseWorker:
     def __init__(self, paths: list[Path], parse: Any) -> None:
         context = multiprocessing.get_context("fork")
         self.queue = context.Queue(maxsize=IN_FLIGHT)
-        self.process = context.Process(target=_work, args=(paths, parse, self.queue),
+        self.process = context.Process(target=_work, args=(paths, parse, self.queue, os.getpid()),
                                        name="gracegraph-parser", daemon=True)
 
     def __enter__(self) -> Iterator[FileStarted | FileDone | list[Records]]:

@@ -24,6 +24,8 @@ from loaders.writer import GraphWriter, WriteCounts
 
 Parser = Callable[[Path], Iterator[Records]]
 Transform = Callable[[Records], None]
+#: Told, from the writer thread, that every record of a file is committed (loaders/load_runs.py).
+FileWritten = Callable[[Path], None]
 Event = FileStarted | FileDone | list[Records]
 
 #: How many rejections the summary keeps verbatim (all are counted).
@@ -83,12 +85,17 @@ def case_transform(case: str | None, agency: str | None) -> Transform | None:
 
 
 class _BatchWriter:
-    """A writer thread with at most two batches in flight, so parsing never waits long."""
+    """A writer thread with at most two batches in flight, so parsing never waits long.
 
-    def __init__(self, writer: GraphWriter, counts: WriteCounts) -> None:
+    A file's end travels through the same queue as the batches, after the last batch holding its
+    records, so `written` hears of a file only once all of it is committed.
+    """
+
+    def __init__(self, writer: GraphWriter, counts: WriteCounts, written: FileWritten | None = None) -> None:
         self.writer = writer
         self.counts = counts
-        self.queue: queue.Queue[tuple[list[Node], list[Edge]] | None] = queue.Queue(maxsize=2)
+        self.written = written
+        self.queue: queue.Queue[tuple[list[Node], list[Edge]] | Path | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="graph-writer", daemon=True)
         self.thread.start()
@@ -97,7 +104,11 @@ class _BatchWriter:
         while (item := self.queue.get()) is not None:
             if self.error is None:
                 try:
-                    self.counts.add(self.writer.write(*item))
+                    if isinstance(item, Path):
+                        if self.written is not None:
+                            self.written(item)
+                    else:
+                        self.counts.add(self.writer.write(*item))
                 except BaseException as exc:  # re-raised in the caller's thread by put()/close()
                     self.error = exc
 
@@ -105,6 +116,11 @@ class _BatchWriter:
         if self.error is not None:
             raise self.error
         self.queue.put((nodes, edges))
+
+    def file_done(self, path: Path) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(path)
 
     def close(self) -> None:
         self.queue.put(None)
@@ -145,11 +161,14 @@ def few_collections() -> Iterator[None]:
 
 def load_files(writer: GraphWriter, paths: Iterable[Path], parse: Parser, *, strict: bool = False,
                batch_size: int = 20_000, transform: Transform | None = None,
-               progress: Progress | None = None, parallel: bool = True) -> LoadSummary:
+               progress: Progress | None = None, parallel: bool = True,
+               written: FileWritten | None = None) -> LoadSummary:
     """Load every file; never stops at a bad one, and counts everything it refused.
 
     With `parallel` (and not strict), files are parsed in a forked worker process while this one
     writes; under `--strict` each file is checked in a first pass here before it is written.
+    `written` is called once per file that loaded with no fault, when all its records are committed
+    (the batches are the same with or without it).
     """
     progress = progress or Progress()
     summary = LoadSummary()
@@ -157,10 +176,10 @@ def load_files(writer: GraphWriter, paths: Iterable[Path], parse: Parser, *, str
     with few_collections():
         if parallel and not strict:
             with ParseWorker(files, parse) as events:
-                _load_events(writer, events, summary, batch_size, transform, progress)
+                _load_events(writer, events, summary, batch_size, transform, progress, written)
         else:
             _load_events(writer, _parse_here(files, parse, strict, summary), summary, batch_size, transform,
-                         progress)
+                         progress, written)
     progress.records_done(summary.records)
     return summary
 
@@ -188,9 +207,17 @@ def _parse_here(files: list[Path], parse: Parser, strict: bool, summary: LoadSum
         yield FileDone(path)
 
 
+def _mark_finished(sink: _BatchWriter, finished: list[Path]) -> None:
+    """After a batch is sent: the files whose last records it holds are finished once it commits."""
+    for path in finished:
+        sink.file_done(path)
+    finished.clear()
+
+
 def _load_events(writer: GraphWriter, events: Iterable[Event], summary: LoadSummary, batch_size: int,
-                 transform: Transform | None, progress: Progress) -> None:
-    sink = _BatchWriter(writer, summary.written)
+                 transform: Transform | None, progress: Progress, written: FileWritten | None = None) -> None:
+    sink = _BatchWriter(writer, summary.written, written)
+    finished: list[Path] = []  # files read to the end whose records are not all in a sent batch yet
     nodes: list[Node] = []
     edges: list[Edge] = []
     try:
@@ -202,6 +229,8 @@ def _load_events(writer: GraphWriter, events: Iterable[Event], summary: LoadSumm
             if isinstance(event, FileDone):
                 if event.fault is not None:
                     summary.faults.append(event.fault)
+                elif written is not None and str(event.path) not in summary.skipped_files:
+                    finished.append(event.path)  # told once the batch holding its last records is sent
                 progress.file_done(event.path, event.path.stat().st_size)
                 continue
             for records in event:
@@ -216,7 +245,9 @@ def _load_events(writer: GraphWriter, events: Iterable[Event], summary: LoadSumm
                 sink.put(nodes, edges)
                 progress.records_done(summary.records)
                 nodes, edges = [], []
+                _mark_finished(sink, finished)
         if nodes or edges:
             sink.put(nodes, edges)
+        _mark_finished(sink, finished)
     finally:
         sink.close()

@@ -68,8 +68,13 @@ def _v6() -> list[str]:
     return ["CREATE INDEX Person_date_of_birth IF NOT EXISTS FOR (n:Person) ON (n.date_of_birth)"]
 
 
+def _v7() -> list[str]:
+    """Load runs: each by key; `--resume` asks which file hashes a finished file left behind."""
+    return [cypher(_UNIQUE_KEY, label=Label.LOAD_RUN)]
+
+
 MIGRATIONS: tuple[tuple[int, list[str]], ...] = (
-    (1, _v1()), (2, _v2()), (3, _v3()), (4, _v4()), (5, _v5()), (6, _v6()))
+    (1, _v1()), (2, _v2()), (3, _v3()), (4, _v4()), (5, _v5()), (6, _v6()), (7, _v7()))
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 _READ_VERSION = "MATCH (s:GracegraphSchema {key: 'schema'}) RETURN s.version AS version"

@@ -35,8 +35,9 @@ def cli_env(neo4j_settings: Settings) -> Iterator[None]:
 
 def counts(graph: GraphWriter) -> tuple[dict[str, int], dict[str, int]]:
     run = graph.driver.execute_query
-    nodes, _, _ = run("MATCH (n) WHERE NOT n:GracegraphSchema UNWIND labels(n) AS l RETURN l, count(*) AS c",
-                      database_=graph.database)
+    # Schema version and LoadRun nodes record the loads, not the referrals.
+    nodes, _, _ = run("MATCH (n) WHERE NOT n:GracegraphSchema AND NOT n:LoadRun UNWIND labels(n) AS l "
+                      "RETURN l, count(*) AS c", database_=graph.database)
     rels, _, _ = run("MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS c", database_=graph.database)
     return {r["l"]: r["c"] for r in nodes}, {r["t"]: r["c"] for r in rels}
 

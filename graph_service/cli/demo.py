@@ -75,8 +75,9 @@ def demo(
 
         run_load([folder / name for name in truth["files"]], parse_cybertip, strict=False, supernodes=False)
         run_load([folder / truth["hashset"]], lambda p: parse_hashset(p, name="synthetic-known"), strict=False,
-                 supernodes=False)
-        run_load([folder / truth["vpn_exits"]], lambda p: parse_exits(p, name="synthetic-vpn"), strict=False)
+                 kind="hashset", supernodes=False)
+        run_load([folder / truth["vpn_exits"]], lambda p: parse_exits(p, name="synthetic-vpn"), strict=False,
+                 kind="exits")
     out.print(f"try a first search: [bold]{first_search(truth)}[/bold]  (a planted network member)")
     token = demo_token(settings)
     out.print(f"admin token (shown once): [bold]{token}[/bold]")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
 import typer
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 from rich.console import Console
 
 from graph_service.cli.errors import err, reported
@@ -14,7 +16,8 @@ from graph_service.cli.progress import BarProgress, summary_table
 from graph_service.cli.supernodes import mark
 from graph_service.database import open_driver
 from graph_service.settings import get_settings
-from loaders.errors import GracegraphError
+from loaders.errors import GracegraphError, Neo4jUnavailable
+from loaders.load_runs import LoadRun, file_sha256, finished_hashes
 from loaders.model import Records
 from loaders.pipeline import LoadSummary, Parser, case_transform, load_files
 from loaders.schema import ensure_schema
@@ -27,6 +30,7 @@ PATHS = typer.Argument(..., exists=True, help="Files, or directories to read eve
 STRICT = typer.Option(False, "--strict", help="Load nothing from a file that has any bad record.")
 CASE = typer.Option(None, "--case", help="Tie every loaded report to this case number.")
 AGENCY = typer.Option(None, "--agency", help="The agency code that owns --case.")
+RESUME = typer.Option(False, "--resume", help="Skip files (by content hash) that an earlier load finished.")
 
 
 def expand(paths: list[Path], suffixes: tuple[str, ...],
@@ -59,10 +63,13 @@ def looks_like_referral(path: Path) -> bool:
 
 
 def run_load(files: list[Path], parse: Parser, *, strict: bool, case: str | None = None,
-             agency: str | None = None, supernodes: bool = True) -> LoadSummary:
+             agency: str | None = None, supernodes: bool = True, kind: str = "cybertip",
+             resume: bool = False) -> LoadSummary:
     """Shared by every `load` command: schema, progress bar, summary, problems, exit code.
 
     With `supernodes`, the supernode marking runs after the load (graph_service/cli/supernodes.py).
+    Every load is recorded as a `LoadRun` (loaders/load_runs.py); with `resume`, files that an
+    earlier `kind` load finished are skipped by content hash.
     """
     if not files:
         raise GracegraphError("no input files found")
@@ -70,11 +77,32 @@ def run_load(files: list[Path], parse: Parser, *, strict: bool, case: str | None
     transform = case_transform(case, agency)
     driver = open_driver(settings)
     try:
-        ensure_schema(driver, settings.neo4j_database)
-        writer = GraphWriter(driver, settings.neo4j_database)
-        with BarProgress(out, sum(p.stat().st_size for p in files)) as progress:
-            summary = load_files(writer, files, parse, strict=strict, batch_size=settings.batch_size,
-                                 transform=transform, progress=progress)
+        database = settings.neo4j_database
+        ensure_schema(driver, database)
+        hashes = {path: file_sha256(path) for path in files}
+        done = finished_hashes(driver, database, kind) if resume else set()
+        finished = [path for path in files if hashes[path] in done]
+        for path in finished:
+            out.print(f"skipped: {path} (loaded already by an earlier run)")
+        files = [path for path in files if path not in finished]
+        run = LoadRun.start(driver, database, kind, {p: hashes[p] for p in files}, finished)
+        writer = GraphWriter(driver, database)
+        try:
+            with BarProgress(out, sum(p.stat().st_size for p in files)) as progress:
+                summary = load_files(writer, files, parse, strict=strict, batch_size=settings.batch_size,
+                                     transform=transform, progress=progress, written=run.file_finished)
+        except BaseException as exc:
+            # The database may be what failed: the run then stays `running`, which is the truth.
+            with contextlib.suppress(Neo4jError, DriverError, OSError):
+                run.end(True, 0, 0, 0)
+            if isinstance(exc, ServiceUnavailable | SessionExpired):
+                raise Neo4jUnavailable(
+                    f"Neo4j became unreachable during the load ({exc}); every committed batch is kept and the "
+                    f"files finished are recorded in LoadRun {run.key}: start Neo4j and rerun with --resume"
+                ) from exc
+            raise
+        run.end(summary.failed, summary.written.elements_created, sum(summary.written.updated.values()),
+                sum(summary.rejected.values()))
         out.print(summary_table(summary))
         if supernodes:
             mark(driver, settings)
@@ -114,44 +142,45 @@ def _referral_parser(region: str) -> Parser:
 @app.command()
 @reported
 def cybertip(paths: list[Path] = PATHS, strict: bool = STRICT, case: str | None = CASE,
-             agency: str | None = AGENCY) -> None:
+             agency: str | None = AGENCY, resume: bool = RESUME) -> None:
     """CyberTipline reports: XML (single or bundles) and law-enforcement JSON exports."""
     files = expand(paths, (".xml", ".json"), looks_like_referral)
     run_load(files, _referral_parser(get_settings().default_region), strict=strict, case=case,
-             agency=agency)
+             agency=agency, kind="cybertip", resume=resume)
 
 
 @app.command()
 @reported
-def hashset(paths: list[Path] = PATHS, strict: bool = STRICT,
+def hashset(paths: list[Path] = PATHS, strict: bool = STRICT, resume: bool = RESUME,
             name: str | None = typer.Option(None, "--name", help="Hash set name (default: file name)."),
             version: str | None = typer.Option(None, "--version", help="Hash set version.")) -> None:
     """Hash sets: Project VIC VICS JSON, CSV (hash,algorithm,category) or one hash per line."""
     from loaders.hashsets import parse_hashset
 
     files = expand(paths, (".json", ".csv", ".txt"))
-    run_load(files, partial(parse_hashset, name=name, version=version), strict=strict)
+    run_load(files, partial(parse_hashset, name=name, version=version), strict=strict, kind="hashset",
+             resume=resume)
 
 
 @app.command()
 @reported
-def exits(paths: list[Path] = PATHS, strict: bool = STRICT,
+def exits(paths: list[Path] = PATHS, strict: bool = STRICT, resume: bool = RESUME,
           name: str | None = typer.Option(None, "--name", help="List name (default: file name).")) -> None:
     """VPN/Tor exit lists: CSV `ip,provider`; the addresses become supernodes (reason exit_list)."""
     from loaders.exits import parse_exits
 
     files = expand(paths, (".csv", ".txt"))
-    run_load(files, partial(parse_exits, name=name), strict=strict)
+    run_load(files, partial(parse_exits, name=name), strict=strict, kind="exits", resume=resume)
 
 
 @app.command()
 @reported
 def table(paths: list[Path] = PATHS,
           mapping: Path = typer.Option(..., "--mapping", exists=True, help="YAML column mapping."),
-          strict: bool = STRICT) -> None:
+          strict: bool = STRICT, resume: bool = RESUME) -> None:
     """CSV or JSON-lines tables (login logs, subscriber records) through a YAML mapping."""
     from loaders.tabular import load_mapping, parse_table
 
     spec = load_mapping(mapping)
     files = expand(paths, (".csv", ".jsonl", ".ndjson"))
-    run_load(files, partial(parse_table, mapping=spec), strict=strict)
+    run_load(files, partial(parse_table, mapping=spec), strict=strict, kind="table", resume=resume)

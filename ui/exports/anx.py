@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ui.exports.cells import inert_document
 from ui.exports.model import ChartDocument, format_time, kind_style
 
 MARGIN = 100
@@ -77,6 +78,7 @@ def _header(root: etree._Element, doc: ChartDocument) -> None:
 
 
 def render(doc: ChartDocument, options: object = None) -> bytes:
+    doc = inert_document(doc)  # ANB's tables export to Excel
     root = etree.Element("Chart", Rigorous="true", IdReferenceLinking="false", UseLocalTimeZone="false",
                          BlankLinkLabels="false", ShowPages="false")
     root.append(etree.Comment(f" gracegraph chart {doc.chart.id}, case {doc.chart.case}, exported "

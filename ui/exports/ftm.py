@@ -31,6 +31,7 @@ from followthemoney import model
 from followthemoney.proxy import EntityProxy
 
 from queries.results import Entity, GraphEdge
+from ui.exports.cells import inert_document
 from ui.exports.model import ChartDocument
 
 NAMESPACE = "gracegraph"
@@ -159,5 +160,6 @@ def entities(doc: ChartDocument) -> Iterator[EntityProxy]:
 
 
 def render(doc: ChartDocument, options: object = None) -> bytes:
+    doc = inert_document(doc)  # Aleph's tables export to Excel
     lines = [json.dumps(proxy.to_dict(), ensure_ascii=False, sort_keys=True) for proxy in entities(doc)]
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -10,6 +10,7 @@ import io
 
 import networkx as nx
 
+from ui.exports.cells import inert_document
 from ui.exports.model import ChartDocument, kind_style
 from ui.exports.networkx_graph import chart_graph
 
@@ -20,7 +21,7 @@ def _rgb(colour: str) -> dict[str, int | float]:
 
 
 def render(doc: ChartDocument, options: object = None) -> bytes:
-    g = chart_graph(doc)
+    g = chart_graph(inert_document(doc))
     for _, data in g.nodes(data=True):
         data["viz"] = {"position": {"x": data["x"], "y": -data["y"], "z": 0.0},
                        "color": _rgb(kind_style(data["kind"]).colour), "size": 10.0}
