@@ -78,8 +78,14 @@ _PROPERTY_ROW = """[name IN keys({var}) | [name,
        WHEN {var}[name] IS :: DATE THEN 'date' ELSE '' END]]"""
 #: Every query answers with one record (lists collected on the server): the driver's per-record
 #: work in Python cost more than the rows' content.
-_READ_NODES = (_REPLAN + "UNWIND $keys AS k MATCH (n:{label} {key: k}) USING INDEX n:{label}(key) "
-               "RETURN collect([k, elementId(n), " + _PROPERTY_ROW.replace("{var}", "n") + "]) AS found")
+#: The reads the writer merges into take each element's write lock first (a write of a throwaway
+#: property), so a second loader updating the same node waits for this batch to commit and then
+#: reads its result: without the lock both read the old `sources`, and the later write loses the
+#: earlier one's reports. Keys go in sorted order, so two loaders lock in the same order.
+_LOCK = " SET {var}._lock = true REMOVE {var}._lock "
+_READ_NODES = (_REPLAN + "UNWIND $keys AS k MATCH (n:{label} {key: k}) USING INDEX n:{label}(key)"
+               + _LOCK.replace("{var}", "n")
+               + "RETURN collect([k, elementId(n), " + _PROPERTY_ROW.replace("{var}", "n") + "]) AS found")
 _FIND_NODES = (_REPLAN + "UNWIND $keys AS k MATCH (n:{label} {key: k}) USING INDEX n:{label}(key) "
                "RETURN collect([k, elementId(n)]) AS found")
 _CREATE_NODES = _REPLAN + "UNWIND $rows AS row CREATE (n:{label}) SET n = row.p"
@@ -88,7 +94,7 @@ _UPDATE_NODES = _REPLAN + "UNWIND $rows AS row MATCH (n) WHERE elementId(n) = ro
 #: Relationships are looked up from their start node's id and filtered on the end's id: the start
 #: side of every shape in the model is the one with few relationships of that type.
 _READ_EDGES = (_REPLAN + "UNWIND $pairs AS pair MATCH (a) WHERE elementId(a) = pair[0] "
-               "MATCH (a)-[r:{rel}]->(b) WHERE elementId(b) = pair[1] "
+               "MATCH (a)-[r:{rel}]->(b) WHERE elementId(b) = pair[1]" + _LOCK.replace("{var}", "r") +
                "RETURN collect([pair[0], pair[1], elementId(r), " + _PROPERTY_ROW.replace("{var}", "r") + "]) AS found")
 _CREATE_EDGES = (_REPLAN + "UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row.s "
                  "MATCH (b) WHERE elementId(b) = row.e CREATE (a)-[r:{rel}]->(b) SET r = row.p")
@@ -178,7 +184,7 @@ def _run_groups(tx: ManagedTransaction, query: str, var: str, rows: list[dict[st
 
 def _write_nodes(batch: _Batch, label: Label, by_key: dict[str, list[Node]]) -> None:
     tx = batch.tx
-    [found_rows] = tx.run(cypher(_READ_NODES, label=label), keys=Rows(by_key)).single(strict=True)
+    [found_rows] = tx.run(cypher(_READ_NODES, label=label), keys=Rows(sorted(by_key))).single(strict=True)
     existing = {key: (eid, props) for key, eid, props in found_rows}
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
@@ -231,7 +237,7 @@ def _write_edges(batch: _Batch, shape: tuple[Rel, Label, Label],
     maybe = [list(ids[pair]) for pair in by_pair if pair[0] not in batch.made and pair[1] not in batch.made]
     existing: dict[Pair, tuple[str, Any]] = {}
     if maybe:
-        [found] = tx.run(cypher(_READ_EDGES, rel=rel), pairs=Rows(maybe)).single(strict=True)
+        [found] = tx.run(cypher(_READ_EDGES, rel=rel), pairs=Rows(sorted(maybe))).single(strict=True)
         existing = {(s, e): (rid, props) for s, e, rid, props in found}
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
