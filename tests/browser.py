@@ -129,6 +129,20 @@ def wait_ready(page: Page, timeout_ms: float = 30_000) -> None:
     page.wait_for_function("() => window.gracegraph && window.gracegraph.ready === true", timeout=timeout_ms)
 
 
+@contextmanager
+def clean_viewer(base_url: str, path: str) -> Iterator[tuple[Page, Traffic]]:
+    """The viewer opened at `path`, ready; on leaving, the test fails if the page asked for anything
+    outside 127.0.0.1 or logged an error, so every viewer test checks the air gap for free."""
+    with fenced_page(base_url) as (page, traffic):
+        page.goto(path)
+        wait_ready(page)
+        yield page, traffic
+        assert traffic.outside() == [], f"requests left 127.0.0.1: {traffic.outside()}"
+        assert traffic.blocked == []
+        assert traffic.console_errors == [], traffic.console_errors
+        assert traffic.page_errors == [], traffic.page_errors
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save a screenshot under artifacts/ (gitignored) for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)

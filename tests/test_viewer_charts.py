@@ -19,7 +19,7 @@ from loaders.cybertip import parse_cybertip
 from loaders.pipeline import load_files
 from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
-from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
+from tests.browser import Traffic, clean_viewer, screenshot, serving, wait_ready
 from tests.signin import viewer_path
 from tests.test_viewer import drawn, node_point, pick_suggestion
 
@@ -52,13 +52,8 @@ def base_url(truth: Truth, neo4j_settings: Settings, tmp_path_factory: pytest.Te
 
 @pytest.fixture
 def viewer(base_url: str, neo4j_settings: Settings) -> Iterator[tuple[Page, Traffic]]:
-    with fenced_page(base_url) as (page, traffic):
-        page.goto(viewer_path(neo4j_settings, "/"))
-        wait_ready(page)
-        yield page, traffic
-        assert traffic.outside() == [] and traffic.blocked == []
-        assert traffic.console_errors == [], traffic.console_errors
-        assert traffic.page_errors == [], traffic.page_errors
+    with clean_viewer(base_url, viewer_path(neo4j_settings, "/")) as opened:
+        yield opened
 
 
 def settle(page: Page) -> None:

@@ -20,7 +20,7 @@ from loaders.writer import GraphWriter
 from queries import communities as q
 from queries.community_detection import Method
 from queries.context import GraphContext
-from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
+from tests.browser import Traffic, clean_viewer, fenced_page, screenshot, serving, wait_ready
 from tests.signin import viewer_path
 
 
@@ -40,14 +40,8 @@ def base_url(run: q.CommunityRun, neo4j_settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 def viewer(base_url: str, neo4j_settings: Settings) -> Iterator[tuple[Page, Traffic]]:
-    with fenced_page(base_url) as (page, traffic):
-        page.goto(viewer_path(neo4j_settings, "/"))
-        wait_ready(page)
-        yield page, traffic
-        assert traffic.outside() == [], f"requests left 127.0.0.1: {traffic.outside()}"
-        assert traffic.blocked == []
-        assert traffic.console_errors == [], traffic.console_errors
-        assert traffic.page_errors == [], traffic.page_errors
+    with clean_viewer(base_url, viewer_path(neo4j_settings, "/")) as opened:
+        yield opened
 
 
 def test_a_community_opens_as_its_own_chart_with_its_card(viewer: tuple[Page, Traffic], run: q.CommunityRun,

@@ -22,7 +22,7 @@ from queries.context import GraphContext
 from queries.links import links
 from queries.prioritisation import priorities
 from queries.supernodes import SupernodeRules, mark_supernodes
-from tests.browser import Traffic, fenced_page, screenshot, serving, wait_ready
+from tests.browser import Traffic, clean_viewer, screenshot, serving, wait_ready
 from tests.signin import viewer_path
 
 SEED = 20241105
@@ -60,13 +60,8 @@ def base_url(truth: Truth, neo4j_settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 def viewer(base_url: str, neo4j_settings: Settings) -> Iterator[tuple[Page, Traffic]]:
-    with fenced_page(base_url) as (page, traffic):
-        page.goto(viewer_path(neo4j_settings, "/"))
-        wait_ready(page)
-        yield page, traffic
-        assert traffic.outside() == [], f"requests left 127.0.0.1: {traffic.outside()}"
-        assert traffic.console_errors == [], traffic.console_errors
-        assert traffic.page_errors == [], traffic.page_errors
+    with clean_viewer(base_url, viewer_path(neo4j_settings, "/")) as opened:
+        yield opened
 
 
 def link_edges(page: Page) -> list[dict[str, Any]]:
