@@ -36,6 +36,7 @@ from graph_service.neo4j_local import LocalNeo4j
 from graph_service.neo4j_local.server import free_port
 from graph_service.settings import Settings, get_settings
 from loaders.cybertip import parse_cybertip
+from loaders.model import Label, cypher
 from loaders.pipeline import load_files
 from loaders.schema import ensure_schema
 from loaders.synthetic import generate
@@ -138,8 +139,9 @@ def instances(driver: Driver, neo4j_settings: Settings, beta_neo4j: tuple[str, D
 # -- the oracle: plain Cypher on both graphs --------------------------------------------------
 
 def identifiers(ctx: GraphContext) -> dict[str, set[str]]:
-    found = {kind: {r["key"] for r in ctx.read(f"MATCH (n:{label}) RETURN n.key AS key")}
-             for kind, label in (("email", "Email"), ("phone", "Phone"), ("device", "Device"), ("account", "Account"))}
+    found = {kind: {r["key"] for r in ctx.read(cypher("MATCH (n:{label}) RETURN n.key AS key", label=label))}
+             for kind, label in (("email", Label.EMAIL), ("phone", Label.PHONE), ("device", Label.DEVICE),
+                                 ("account", Label.ACCOUNT))}
     found["file"] = {f"{algo}:{r[algo]}" for r in ctx.read("MATCH (f:File) RETURN f.md5 AS md5, f.sha1 AS sha1, "
                                                            "f.sha256 AS sha256") for algo in ("md5", "sha1", "sha256")
                      if r[algo]}

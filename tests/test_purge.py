@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from graph_service.audit import AuditLog
 from graph_service.cli import app as cli
 from graph_service.settings import Settings, get_settings
-from loaders.model import Edge, Label, Node, Rel
+from loaders.model import Edge, Label, Node, Rel, cypher
 from loaders.writer import GraphWriter
 from queries.cases import assign_reports, create_case
 from queries.context import GraphContext
@@ -46,7 +46,7 @@ def ctx(graph: GraphWriter) -> GraphContext:
 
 
 def keys(ctx: GraphContext, label: str) -> set[str]:
-    return {row["k"] for row in ctx.read(f"MATCH (n:{label}) RETURN n.key AS k")}
+    return {row["k"] for row in ctx.read(cypher("MATCH (n:{label}) RETURN n.key AS k", label=Label(label)))}
 
 
 def test_an_open_case_is_not_purged(ctx: GraphContext) -> None:

@@ -15,6 +15,7 @@ import pytest
 from graph_service.app import create_app
 from graph_service.settings import Settings
 from loaders.cybertip import parse_cybertip
+from loaders.model import Label, Rel, cypher
 from loaders.pipeline import load_files
 from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
@@ -59,9 +60,10 @@ def expected(ctx: GraphContext, unit: Bucket) -> dict[datetime, dict[str, int]]:
             providers[bucket].add(row["p"])
     for bucket, names in providers.items():
         per[bucket]["providers"] = len(names)
-    for rel, label, name in (("INCLUDES", "File", "files"), ("REPORTS", "Account", "accounts")):
-        rows = ctx.read(f"MATCH (r:Report)-[:{rel}]->(x:{label}) WHERE r.incident_at IS NOT NULL "
-                        "RETURN r.incident_at AS at, x.key AS key, coalesce(x.known, false) AS known")
+    for rel, label, name in ((Rel.INCLUDES, Label.FILE, "files"), (Rel.REPORTS, Label.ACCOUNT, "accounts")):
+        rows = ctx.read(cypher("MATCH (r:Report)-[:{rel}]->(x:{label}) WHERE r.incident_at IS NOT NULL "
+                               "RETURN r.incident_at AS at, x.key AS key, coalesce(x.known, false) AS known",
+                               rel=rel, label=label))
         first: dict[str, datetime] = {}
         seen: dict[datetime, set[str]] = defaultdict(set)
         known: set[str] = set()
