@@ -23,7 +23,7 @@ import uuid
 from typing import Any
 
 from neo4j import ManagedTransaction
-from neo4j.exceptions import Neo4jError
+from neo4j.exceptions import CypherSyntaxError, Neo4jError
 
 from queries.community_detection import Method, canonical
 from queries.context import GraphContext
@@ -95,7 +95,12 @@ def gds_leiden(ctx: GraphContext, projection: Projection, method: Method) -> lis
         tx.run(_DROP, name=name).consume()
         return found
 
-    found = ctx.in_one_read(on_one_server)
+    try:
+        found = ctx.in_one_read(on_one_server)
+    except CypherSyntaxError as exc:  # "Unknown function 'gds.graph.project'"
+        # `has_gds` said yes, but the server this transaction reached has no GDS: on a cluster whose
+        # GDS is on some members only (docs/deploy.md §3), two reads may reach two members.
+        raise Unavailable("the Neo4j server that took this run has no Graph Data Science plugin") from exc
     # Vertices without edges are not in the GDS graph; a projection has none, but stay total.
     spare = max(found.values(), default=-1) + 1
     membership = []
