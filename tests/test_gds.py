@@ -137,6 +137,8 @@ def test_gds_and_local_leiden_find_the_planted_networks_about_equally(world: tup
     assert truth["networks"], "the generator planted no network at this size"
     on_gds = nmi_with_the_planted_networks(memberships(ctx, runs["gds"].run), truth)
     in_process = nmi_with_the_planted_networks(memberships(ctx, runs["local"].run), truth)
+    print(f"NMI with the planted networks: GDS {on_gds:.4f}, in process {in_process:.4f}; communities "
+          f"{runs['gds'].communities} / {runs['local'].communities}")  # shown with `pytest -rP`
     assert on_gds >= 0.8 and in_process >= 0.8, (on_gds, in_process)
     assert abs(on_gds - in_process) <= 0.1, (on_gds, in_process)
 
