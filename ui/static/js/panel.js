@@ -25,7 +25,7 @@ export class Panel {
 
   _render(children, { keepBack = false } = {}) {
     if (!keepBack) this.back = null;
-    this.root.replaceChildren(...children);
+    this.root.replaceChildren(...children.filter((c) => c !== null && c !== undefined)); // an absent part is no "null" text
     this.root.scrollTop = 0;
   }
 
