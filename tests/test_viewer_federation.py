@@ -15,18 +15,23 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 from playwright.sync_api import FloatRect, Page
 
+from graph_service.app import create_app
+from graph_service.auth import Role
 from graph_service.federation import keys, peers
 from graph_service.federation.peers import Peer
 from graph_service.federation.tokens import bucket_of
 from graph_service.neo4j_local.server import free_port
 from loaders.cybertip import parse_cybertip
+from queries import cases
+from queries.visibility import Clearance, Scope
 from tests.browser import Traffic, clean_viewer, screenshot, wait_ready
-from tests.signin import viewer_path
+from tests.signin import TEST_AGENCY, signed_in, viewer_path
 from tests.test_federation import (  # noqa: F401  (beta_neo4j, corpora, instances, synced are fixtures)
     BUCKET_S,
     Instance,
@@ -258,3 +263,72 @@ def test_a_refusing_peer_and_an_instance_without_peers_are_said_not_shown_as_no_
     finally:
         peers.save(theirs_path, their_peers)
         peers.save(mine_path, my_peers)
+
+
+FEDERATED_QUERY = """query($entities: [ID!], $case: String, $peers: [String!]) {
+  federatedDeconflict(entities: $entities, caseKey: $case, peers: $peers) { mine kind peer agency contact peerRef } }"""
+
+
+def test_a_cases_hits_point_at_its_nodes_and_one_off_the_chart_can_be_drawn(
+        pair: Pair, viewer: tuple[Page, Traffic]) -> None:
+    alpha, beta = pair.alpha, pair.beta
+    page, _ = viewer
+    shared = sorted({r["key"] for r in alpha.ctx.read("MATCH (r:Report) RETURN r.key AS key")}
+                    & {r["key"] for r in beta.ctx.read("MATCH (r:Report) RETURN r.key AS key")})
+    cases.create_case(alpha.ctx, Scope(TEST_AGENCY, Clearance.OWN_CASES), "FED-V")
+    assert cases.assign_reports(alpha.ctx, Scope(TEST_AGENCY, Clearance.EVERYTHING), "FED-V", shared) == len(shared)
+    with signed_in(create_app(alpha.settings)) as client:
+        answer = client.post("/graphql", json={"query": FEDERATED_QUERY, "variables": {"case": "FED-V"}}).json()
+    assert "errors" not in answer, answer
+    labels = {"account": "Account", "email": "Email", "phone": "Phone", "device": "Device", "file": "File", "ip": "IP"}
+    wanted = set()
+    for hit in answer["data"]["federatedDeconflict"]:
+        kind, key = hit["mine"].removeprefix("FED-V:").split(":", 1)
+        wanted.add(f"{labels[kind]}:{key.split('@')[0] if kind == 'ip' else key}")
+    draw(page, account_keys(pair.corpora[1][0])[0])
+    on_chart = wanted & set(chart_nodes(page))
+    assert on_chart and wanted - on_chart  # some of the case's hits are drawn, some are not
+
+    page.fill("#federation-case", "FED-V")
+    page.locator("#btn-federation-case").click()
+    wait_ready(page)
+    assert set(page.evaluate("gracegraph.federation.marked")) == wanted
+    page.wait_for_function("n => gracegraph.federation.badges.length >= n", arg=len(on_chart))
+    assert {b["node"] for b in page.evaluate("gracegraph.federation.badges")} == on_chart
+    listed = page.locator("#panel .federated-node")
+    assert {listed.nth(i).get_attribute("data-node") for i in range(listed.count())} == wanted
+    off = sorted(wanted - on_chart)[0]
+    page.locator(f'#panel .federated-node[data-node="{off}"] button', has_text="Draw").click()
+    wait_ready(page)
+    page.wait_for_function("id => gracegraph.federation.badges.some(b => b.node === id)", arg=off)
+    assert page.locator('#federation-peers li[data-peer="beta"]').get_attribute("data-status") == "answered"
+
+
+def test_the_api_refuses_what_does_not_federate_and_says_who_can_be_asked(pair: Pair, tmp_path: Path) -> None:
+    alpha = pair.alpha
+    report = alpha.ctx.read("MATCH (r:Report) RETURN r.key AS key LIMIT 1")[0]["key"]
+    account = account_keys(pair.corpora[1][0])[0]
+    with signed_in(create_app(alpha.settings)) as client:
+        def ask(query: str, variables: dict[str, Any] | None = None) -> Any:
+            return client.post("/graphql", json={"query": query, "variables": variables or {}}).json()
+
+        listed = ask("{ federationPeers { name agency contact revoked } }")
+        assert listed == {"data": {"federationPeers": [
+            {"name": "beta", "agency": "Agency beta", "contact": "beta-desk@example.org", "revoked": False}]}}
+        questions: list[dict[str, Any]] = [{"entities": [f"Report:{report}"]},
+                                           {"entities": [f"Account:{account}"], "case": "X"},
+                                           {"entities": ["Email:nobody-here@example.org"]}]
+        for variables in questions:
+            refused = ask(FEDERATED_QUERY, variables)
+            assert refused["data"] is None, refused
+            code = refused["errors"][0]["extensions"]["code"]
+            assert code == ("NOT_FOUND" if "Email:" in str(variables) else "BAD_INPUT"), refused
+    with signed_in(create_app(alpha.settings), "fed-stranger", "OTHER", Role.ANALYST) as client:
+        hidden = client.post("/graphql", json={"query": FEDERATED_QUERY,
+                                               "variables": {"entities": [f"Account:{account}"]}}).json()
+    assert hidden["data"] is None and hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    bare = alpha.settings.model_copy(update={"home": tmp_path, "federation_dir": None})
+    with signed_in(create_app(bare)) as client:
+        unset = client.post("/graphql", json={"query": "{ federationPeers { name } }"}).json()
+    assert unset["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert "federation init" in unset["errors"][0]["message"]
