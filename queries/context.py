@@ -38,12 +38,7 @@ class GraphContext:
         For answers too big to hold twice (a projection of every account). `consume` runs inside a
         read transaction that the driver may retry, so it must start from nothing each time.
         """
-        @unit_of_work(timeout=self.timeout_s)
-        def work(tx: ManagedTransaction) -> T:
-            return consume(dict(record) for record in tx.run(cypher, params))
-
-        with self._errors(), self.driver.session(database=self.database) as session:
-            return session.execute_read(work)
+        return self.in_one_read(lambda tx: consume(dict(record) for record in tx.run(cypher, params)))
 
     def in_one_read(self, work: Callable[[ManagedTransaction], T]) -> T:
         """Run `work` as one read transaction, so every statement in it reaches the same server.
