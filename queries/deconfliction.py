@@ -16,8 +16,8 @@ agency's), the kind matched, how and in how many hops, and when the case's repor
 and report keys only where the caller may read them (queries/visibility.py). Nothing else of
 another agency's case leaves this module.
 
-Batches: all identifiers of one call go to Neo4j as a few `UNWIND` lists over indexed keys (one
-query per stage, whatever the batch size), never one query per identifier.
+Batches: all identifiers of one call go to Neo4j as one query of `UNWIND` lists over indexed keys,
+whatever the batch size, never one query per identifier; one row per identifier comes back.
 """
 
 from __future__ import annotations
@@ -212,12 +212,14 @@ MATCH (r:{report} {key: s})-[:{part_of}]->(c:{case})
 WHERE $exclude IS NULL OR c.key <> $exclude
 WITH i, c, cls, min(hops) AS hops, min(r.incident_at) AS first, collect(DISTINCT r.key) AS reports
 WITH i, c, min(cls) AS best, collect([cls, hops, first, reports]) AS found
-WITH i, c, [f IN found WHERE f[0] = best][0] AS f
+WITH c, collect([i, [f IN found WHERE f[0] = best][0]]) AS asked
 OPTIONAL MATCH (c)-[:{owned_by}]->(a:{agency})
-WITH i, c, f, coalesce(c.agency, a.key) AS agency, coalesce(c.contact, a.contact) AS contact
-RETURN i, collect([c.key, agency, contact, f[0], f[1],
-                   [f[2].epochSeconds, f[2].nanosecond],
-                   CASE WHEN $everything OR agency = $agency THEN f[3][0..$most] ELSE [] END]) AS hits
+WITH c, asked, coalesce(c.agency, a.key) AS agency, coalesce(c.contact, a.contact) AS contact
+WITH c, asked, agency, contact, $everything OR agency = $agency AS readable
+UNWIND asked AS ask
+WITH ask[0] AS i, ask[1] AS f, c, agency, contact, readable
+RETURN i, collect([c.key, agency, contact, f[0], f[1], [f[2].epochSeconds, f[2].nanosecond],
+                   CASE WHEN readable THEN f[3][0..$most] ELSE [] END]) AS hits
 """, report=Label.REPORT, part_of=Rel.PART_OF, case=Label.CASE, owned_by=Rel.OWNED_BY, agency=Label.AGENCY)
 
 _HOW = ("direct", "identity", "hops")
@@ -270,13 +272,16 @@ def deconflict(ctx: GraphContext, scope: Scope, identifiers: Sequence[Identifier
     rows = ctx.read(_question(via_identities, int(depth)), probes=grouped, exclude=exclude_case,
                     most=MAX_REPORTS, agency=scope.agency, everything=scope.everything)
     fallback = contacts or {}
+    moments: dict[tuple[int | None, int | None], datetime | None] = {}  # a case's reports share a few
     for row in rows:
         answer = answers[row["i"]]
         for case, agency, contact, cls, hops, (seconds, nanos), reports in sorted(row["hits"], key=_by_case):
+            if (seconds, nanos) not in moments:
+                moments[seconds, nanos] = _moment(seconds, nanos)
             answer.hits.append(Hit(
                 case=case, agency=agency, contact=contact or (fallback.get(agency) if agency else None),
                 kind=answer.kind, how=_HOW[cls], hops=hops if cls == 2 else 0,
-                first_seen=_moment(seconds, nanos), reports=sorted(reports)))
+                first_seen=moments[seconds, nanos], reports=sorted(reports)))
     return answers
 
 
