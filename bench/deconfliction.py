@@ -10,7 +10,9 @@ identifiers are drawn from the graph itself, mixed as an investigator's list wou
 phones, IPs with a moment of use, devices, accounts, file hashes by MD5, names with birth dates),
 plus one in ten that no report holds, plus one in fifty that is malformed. The batch is asked
 `--runs` times (median reported, after one warm-up), at depth 0 with confirmed identities, and
-once at depth 1. The one-per-query baseline asks `--singles` identifiers one call each (the same
+once at depth 1; the client's own CPU time per batch and the machine's 1-minute load average
+before and after the timed calls are reported beside the times, since the machine may be shared.
+The one-per-query baseline asks `--singles` identifiers one call each (the same
 function, a list of one) and is extrapolated to the whole list; ratios are of medians.
 With `--loaded TRUTH_JSON`, the graph already in the server named by NEO4J_URI is used, to time a
 graph that took long to load: nothing is cleared or loaded but the exit list next to truth.json,
@@ -22,6 +24,7 @@ Last line: one JSON object, times in seconds unless the name says ms.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -143,11 +146,15 @@ def main() -> None:
         scope = Scope(AGENCIES[0], Clearance.OWN_CASES)
 
         deconflict(ctx, scope, items)  # warm-up: plans and page cache
+        load_before = os.getloadavg()[0]
+        cpu_before = time.process_time()
         runs = [timed(lambda: deconflict(ctx, scope, items)) for _ in range(args.runs)]
+        client_cpu = (time.process_time() - cpu_before) / args.runs
         batch = [s for s, _ in runs]
         answers = runs[-1][1]
         depth1_s, _ = timed(lambda: deconflict(ctx, scope, items, depth=1))
         singles = [timed(lambda item=item: deconflict(ctx, scope, [item]))[0] for item in items[:args.singles]]
+        load_after = os.getloadavg()[0]
 
     per_single = median(singles)
     result = {
@@ -155,7 +162,8 @@ def main() -> None:
         "loaded": bool(args.loaded), "load_s": None if load_s is None else round(load_s, 1),
         "file_cases_s": round(cases_s, 1),
         "batch_median_s": round(median(batch), 3), "batch_runs_s": [round(s, 3) for s in batch],
-        "batch_depth1_s": round(depth1_s, 3),
+        "batch_depth1_s": round(depth1_s, 3), "batch_client_cpu_s": round(client_cpu, 3),
+        "load_average_1m": [round(load_before, 1), round(load_after, 1)],
         "single_median_ms": round(per_single * 1000, 2), "single_sampled": len(singles),
         "single_extrapolated_s": round(per_single * len(items), 1),
         "batch_speedup": round(per_single * len(items) / median(batch), 1),

@@ -207,10 +207,12 @@ _HOPS = """
 
 _ANSWER = cypher("""
 }
-WITH i, s, cls, min(hops) AS hops
+WITH s, i, cls, min(hops) AS hops
+WITH s, collect([i, cls, hops]) AS asks
 MATCH (r:{report} {key: s})-[:{part_of}]->(c:{case})
 WHERE $exclude IS NULL OR c.key <> $exclude
-WITH i, c, cls, min(hops) AS hops, min(r.incident_at) AS first, collect(DISTINCT r.key) AS reports
+UNWIND asks AS ask
+WITH ask[0] AS i, c, ask[1] AS cls, min(ask[2]) AS hops, min(r.incident_at) AS first, collect(DISTINCT r.key) AS reports
 WITH i, c, min(cls) AS best, collect([cls, hops, first, reports]) AS found
 WITH c, collect([i, [f IN found WHERE f[0] = best][0]]) AS asked
 OPTIONAL MATCH (c)-[:{owned_by}]->(a:{agency})
