@@ -17,7 +17,7 @@ and report keys only where the caller may read them (queries/visibility.py). Not
 another agency's case leaves this module.
 
 Batches: all identifiers of one call go to Neo4j as one query of `UNWIND` lists over indexed keys,
-whatever the batch size, never one query per identifier; one row per identifier comes back.
+whatever the batch size, never one query per identifier; one record comes back.
 """
 
 from __future__ import annotations
@@ -137,8 +137,9 @@ def _probe(index: int, item: Identifier, region: str) -> _Probe:
 # (`is`: the identifiers asking for that key); each finds its nodes by an indexed key, and a
 # subquery per node yields `(i, s, cls, hops)`: identifier, a report naming it, how (0 direct,
 # 1 identity, 2 hops) and hops. Reports are then joined to their cases and owners, the best `how`
-# kept per (identifier, case), and one row per identifier leaves the server, with report keys only
-# for cases the caller may read and moments as epoch seconds (driver temporals are slow to decode).
+# kept per (identifier, case), and one record leaves the server (the driver's cost is per record),
+# an entry per identifier with hits, report keys only for cases the caller may read and moments as
+# epoch seconds (driver temporals are slow to decode).
 
 _PLAIN = (Label.EMAIL, Label.PHONE, Label.IP, Label.DEVICE, Label.ACCOUNT)
 _MATCH = "CALL () { " + " UNION ALL ".join(
@@ -220,8 +221,9 @@ WITH c, asked, coalesce(c.agency, a.key) AS agency, coalesce(c.contact, a.contac
 WITH c, asked, agency, contact, $everything OR agency = $agency AS readable
 UNWIND asked AS ask
 WITH ask[0] AS i, ask[1] AS f, c, agency, contact, readable
-RETURN i, collect([c.key, agency, contact, f[0], f[1], [f[2].epochSeconds, f[2].nanosecond],
-                   CASE WHEN readable THEN f[3][0..$most] ELSE [] END]) AS hits
+WITH i, collect([c.key, agency, contact, f[0], f[1], [f[2].epochSeconds, f[2].nanosecond],
+                 CASE WHEN readable THEN f[3][0..$most] ELSE [] END]) AS hits
+RETURN collect([i, hits]) AS answers
 """, report=Label.REPORT, part_of=Rel.PART_OF, case=Label.CASE, owned_by=Rel.OWNED_BY, agency=Label.AGENCY)
 
 _HOW = ("direct", "identity", "hops")
@@ -274,16 +276,13 @@ def deconflict(ctx: GraphContext, scope: Scope, identifiers: Sequence[Identifier
     rows = ctx.read(_question(via_identities, int(depth)), probes=grouped, exclude=exclude_case,
                     most=MAX_REPORTS, agency=scope.agency, everything=scope.everything)
     fallback = contacts or {}
-    moments: dict[tuple[int | None, int | None], datetime | None] = {}  # a case's reports share a few
-    for row in rows:
-        answer = answers[row["i"]]
-        for case, agency, contact, cls, hops, (seconds, nanos), reports in sorted(row["hits"], key=_by_case):
-            if (seconds, nanos) not in moments:
-                moments[seconds, nanos] = _moment(seconds, nanos)
+    for index, found in rows[0]["answers"]:
+        answer = answers[index]
+        for case, agency, contact, cls, hops, (seconds, nanos), reports in sorted(found, key=_by_case):
             answer.hits.append(Hit(
                 case=case, agency=agency, contact=contact or (fallback.get(agency) if agency else None),
                 kind=answer.kind, how=_HOW[cls], hops=hops if cls == 2 else 0,
-                first_seen=moments[seconds, nanos], reports=sorted(reports)))
+                first_seen=_moment(seconds, nanos), reports=sorted(reports)))
     return answers
 
 
