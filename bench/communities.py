@@ -13,7 +13,8 @@ igraph and scikit-learn compute it) and adjusted Rand index against the truth.
   and score against truth.json's planted networks (how accounts outside them count: `score_networks`).
   With `--loaded TRUTH_JSON`, the graph already in the server named by NEO4J_URI is used instead
   (nothing is cleared or loaded), to time the pull on a graph that took long to load; `scale`
-  then replicates that projection.
+  then replicates that projection. `--run` then also times the product's own run end to end
+  (pull, Leiden, writing the communities into the graph: `gracegraph communities run`).
 - `lfr`: LFR benchmark graphs from networkx (n, degree exponent 3, community-size exponent 1.5,
   average degree 20, maximum degree 50, communities of 10-50) for each mixing mu (networkx cannot
   build these below mu 0.4: `lfr_graph`), several seeds, medians; with igraph's Infomap and
@@ -52,6 +53,7 @@ from loaders.pipeline import load_files
 from loaders.schema import ensure_schema
 from loaders.synthetic import generate
 from loaders.writer import GraphWriter
+from queries.communities import options_from, run_communities
 from queries.community_detection import Method, detect, leidenalg_partition, shape
 from queries.context import GraphContext
 from queries.projection import PROJECTORS, Projection, ProjectionOptions, Projector
@@ -151,12 +153,17 @@ def synthetic_part(args: argparse.Namespace, settings: Settings) -> tuple[dict[s
     options = ProjectionOptions.from_settings(settings)
     names: list[str] = args.projection
     pulled: dict[str, tuple[Projection, float]] = {}
+    product: dict[str, Any] | None = None
     if args.loaded:
         truth = json.loads(Path(args.loaded).read_text())
         driver = open_driver(Settings(), start=False)
         try:
             ctx = GraphContext(driver, Settings().neo4j_database, settings.community_timeout_s)
             pulled = {name: pull(ctx, PROJECTORS[name], options) for name in names}
+            if args.run:
+                run = run_communities(ctx, options_from(settings, projector=names[0]))
+                product = {"run": run.run, "seconds": run.seconds, "total_s": round(sum(run.seconds.values()), 2),
+                           "communities": run.communities, "placed": run.placed}
         finally:
             driver.close()
         reports, load_s = truth["params"]["reports"], None
@@ -192,6 +199,7 @@ def synthetic_part(args: argparse.Namespace, settings: Settings) -> tuple[dict[s
         "louvain": {**score_networks(projection, louvain, truth), "seconds": louvain_s},
         "components": score_networks(projection, components, truth),
         "other_projections": others,
+        **({"communities_run": product} if product else {}),
     }, projection
 
 
@@ -316,6 +324,9 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--loaded", metavar="TRUTH_JSON", help="use the graph already in NEO4J_URI's server")
+    parser.add_argument("--run", action="store_true",
+                        help="with --loaded: also time the product's whole run (pull, detect, write), as "
+                             "`gracegraph communities run` does it, and keep that run in the graph")
     parser.add_argument("--lfr-n", type=int, default=5000)
     parser.add_argument("--lfr-mu", type=lambda s: [float(x) for x in s.split(",")],
                         default=[0.4, 0.5, 0.6, 0.7])

@@ -10,6 +10,8 @@ that the query, deconfliction and community benches can time the same graph with
 A load that takes hours on 2 cores can be interrupted and re-run: finished files are skipped by
 hash and the time of every attempt is added up. The graph's element count is sampled every minute
 (`growth.jsonl` in the store's folder), which shows whether the rate falls as the graph grows.
+The server is stopped at the end unless `--keep-running`; start it again on the same store with
+`LocalNeo4j(home=<store>/neo4j, port=...)` (graph_service/neo4j_local) to time queries on it.
 Last line: reports, elements, seconds, elements_per_s, peak_rss_mb (the loader), store_mb, the
 first and last tenth's rates, and the attempts.
 """
@@ -78,6 +80,8 @@ def main() -> None:
     parser.add_argument("--heap", default="4g")
     parser.add_argument("--pagecache", default="8g")
     parser.add_argument("--sample-every", type=float, default=60.0, help="seconds between element counts")
+    parser.add_argument("--keep-running", action="store_true",
+                        help="leave the server up afterwards (for the `--loaded` benches)")
     parser.add_argument("--quick", action="store_true", help="20,000 reports")
     args = parser.parse_args()
     if args.quick:
@@ -118,6 +122,8 @@ def main() -> None:
         elements = element_count(driver, settings.neo4j_database)
     finally:
         driver.close()
+        if not args.keep_running:
+            server.stop()
     total_s = sum(a["seconds"] for a in state["attempts"])
     emit({
         "benchmark": "scale_load", "reports": args.reports, "elements": elements,

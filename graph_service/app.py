@@ -25,7 +25,7 @@ from pathlib import Path
 import pyvis
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from neo4j import Query
+from neo4j import READ_ACCESS, Query
 from neo4j.exceptions import DriverError, Neo4jError
 from starlette.staticfiles import StaticFiles
 
@@ -93,10 +93,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def healthz(request: Request) -> JSONResponse:
-    """One trivial query, without the driver's retries: a probe must answer quickly either way."""
+    """One trivial query, without the driver's retries: a probe must answer quickly either way.
+
+    A read, so on a cluster any follower answers it: a replica stays in the load balancer while the
+    leader is being elected (reads go on; writes answer UNAVAILABLE until there is one).
+    """
     graph: GraphContext = request.app.state.graph
     try:
-        with graph.driver.session(database=graph.database) as session:
+        with graph.driver.session(database=graph.database, default_access_mode=READ_ACCESS) as session:
             session.run(Query("RETURN 1", timeout=graph.timeout_s)).consume()
     except (Neo4jError, DriverError, OSError) as exc:
         log.warning("healthz.unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})

@@ -14,9 +14,11 @@ from graph_service.settings import Settings
 from loaders.errors import Neo4jUnavailable
 
 
-def local_server(settings: Settings) -> LocalNeo4j:
+def local_server(settings: Settings, *, gds: bool = False) -> LocalNeo4j:
+    """The local server the settings describe; `gds` adds Graph Data Science as the setting does."""
     return LocalNeo4j(home=settings.home / "neo4j", port=settings.neo4j_port,
-                      heap=settings.neo4j_heap, pagecache=settings.neo4j_pagecache)
+                      heap=settings.neo4j_heap, pagecache=settings.neo4j_pagecache,
+                      gds=gds or settings.neo4j_gds)
 
 
 def ensure_running(settings: Settings) -> str:

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     neo4j_heap: str = "4g"
     neo4j_pagecache: str = "4g"
     neo4j_start_timeout_s: float = 300.0
+    neo4j_gds: bool = False
 
     default_region: str = "US"
     batch_size: int = 20_000

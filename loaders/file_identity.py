@@ -22,6 +22,12 @@ CALL (v) {
 }
 RETURN DISTINCT f.key AS key, f.md5 AS md5, f.sha1 AS sha1, f.sha256 AS sha256
 """
+#: Two loaders that both find no node for a file's hashes would both create one, under two keys
+#: when one knows the file by MD5 only and the other by SHA-256 too (no uniqueness constraint spans
+#: a file's hashes). So the lookup and what follows it hold a write lock on the one schema node,
+#: released at commit: file identities are resolved by one batch at a time across all loaders.
+#: It is the first lock a batch takes, so it cannot be part of a deadlock.
+_SERIALISE = "MATCH (s:GracegraphSchema {key: 'schema'}) SET s._lock = true REMOVE s._lock"
 _REKEY_FILE = "UNWIND $pairs AS p MATCH (f:File {key: p.old}) USING INDEX f:File(key) SET f.key = p.new"
 
 
@@ -67,6 +73,7 @@ def resolve_files(tx: ManagedTransaction, files: list[Node]) -> tuple[dict[str, 
         for algo, value in own.items():
             groups.join(node.key, f"{algo}:{value}")
             values.add(value)
+    tx.run(_SERIALISE).consume()
     existing: list[str] = []
     for rec in tx.run(_FIND_FILES, values=Rows(sorted(values))):
         key = rec["key"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from neo4j import Driver
+from neo4j import Driver, RoutingControl
 
 from loaders.model import Label, cypher
 
@@ -50,7 +50,8 @@ def file_sha256(path: Path) -> str:
 
 def finished_hashes(driver: Driver, database: str, kind: str) -> set[str]:
     """Hashes of the files that some earlier load of this kind finished."""
-    records, _, _ = driver.execute_query(_FINISHED_HASHES, kind=kind, database_=database)
+    records, _, _ = driver.execute_query(_FINISHED_HASHES, kind=kind, database_=database,
+                                         routing_=RoutingControl.READ)
     return set(records[0]["hashes"]) if records else set()
 
 

@@ -7,7 +7,7 @@ than editing history, and `gracegraph` refuses to write to a graph made by a new
 
 from __future__ import annotations
 
-from neo4j import Driver
+from neo4j import Driver, RoutingControl
 
 from loaders.errors import GracegraphError
 from loaders.model import LOADED_LABELS, Label, cypher
@@ -87,7 +87,8 @@ class SchemaTooNew(GracegraphError):
 
 def ensure_schema(driver: Driver, database: str) -> int:
     """Bring the graph's schema to CURRENT_VERSION; cheap when already there. Returns the version."""
-    records, _, _ = driver.execute_query(_READ_VERSION, database_=database)
+    # A read (a follower on a cluster may answer): a stale answer only re-runs idempotent statements.
+    records, _, _ = driver.execute_query(_READ_VERSION, database_=database, routing_=RoutingControl.READ)
     found = records[0]["version"] if records else 0
     if found > CURRENT_VERSION:
         raise SchemaTooNew(f"graph schema is version {found}, this gracegraph knows "
@@ -98,6 +99,7 @@ def ensure_schema(driver: Driver, database: str) -> int:
         if version >= found:
             for statement in statements:
                 driver.execute_query(statement, database_=database)
+    # Not a read to route away: it waits for the indexes of the server the load is about to write to.
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
     if found != CURRENT_VERSION:
         driver.execute_query(_WRITE_VERSION, version=CURRENT_VERSION, database_=database)

@@ -45,6 +45,15 @@ class GraphContext:
         with self._errors(), self.driver.session(database=self.database) as session:
             return session.execute_read(work)
 
+    def in_one_read(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run `work` as one read transaction, so every statement in it reaches the same server.
+
+        For state that lives on one cluster member only (a GDS in-memory graph): separate reads may
+        be routed to different followers. The driver may retry `work`, so it must start from nothing.
+        """
+        with self._errors(), self.driver.session(database=self.database) as session:
+            return session.execute_read(unit_of_work(timeout=self.timeout_s)(work))
+
     def stream(self, cypher: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Rows of one read query as the server sends them, for answers too big to hold twice.
 

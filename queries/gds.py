@@ -6,6 +6,11 @@ projection (the edges and weights `queries/projection.py` made, so the weighting
 place) to an in-memory GDS graph, runs `gds.leiden.stream` on it, drops it, and returns one
 community number per vertex, the shape `community_detection.detect` returns.
 
+The in-memory graph lives on the one server that projected it, so projecting, running and dropping
+happen in ONE read transaction: on a cluster (`neo4j://`) separate reads may go to different
+followers, and the second would not find the graph. GDS's procedures used here only read the
+database, so a read transaction (routed to a follower or a GDS secondary) may run them.
+
 GDS's Leiden optimises modularity with `gamma` = our `resolution`; it has no CPM. A run with the
 CPM quality therefore never goes to GDS when the engine is `auto`, and is refused with `gds`.
 `concurrency: 1` with `randomSeed` makes its result reproducible.
@@ -13,8 +18,12 @@ CPM quality therefore never goes to GDS when the engine is `auto`, and is refuse
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
+
+from neo4j import ManagedTransaction
+from neo4j.exceptions import CypherSyntaxError, Neo4jError
 
 from queries.community_detection import Method, canonical
 from queries.context import GraphContext
@@ -67,16 +76,31 @@ def choose_engine(ctx: GraphContext, engine: str, method: Method) -> str:
 
 def gds_leiden(ctx: GraphContext, projection: Projection, method: Method) -> list[int]:
     """Community of each vertex of `projection`, computed by the server's GDS."""
-    name = f"gracegraph-communities-{uuid.uuid4().hex[:12]}"
     keys = projection.keys
     edges: list[list[Any]] = [[keys[a], keys[b], w] for (a, b), w in
                               zip(projection.graph.get_edgelist(), projection.graph.es["weight"], strict=True)]
+
+    def on_one_server(tx: ManagedTransaction) -> dict[str, int]:
+        # A fresh name per attempt: the driver may retry this function after a transient error.
+        name = f"gracegraph-communities-{uuid.uuid4().hex[:12]}"
+        tx.run(_PROJECT, name=name, edges=edges).consume()
+        try:
+            found = {row["key"]: row["community"] for row in
+                     tx.run(_LEIDEN, name=name, resolution=method.resolution, seed=method.seed)}
+        except Neo4jError:
+            # The catalog is not transactional: try to drop the graph, but report the first failure.
+            with contextlib.suppress(Neo4jError):
+                tx.run(_DROP, name=name).consume()
+            raise
+        tx.run(_DROP, name=name).consume()
+        return found
+
     try:
-        ctx.write(_PROJECT, name=name, edges=edges)
-        rows = ctx.read(_LEIDEN, name=name, resolution=method.resolution, seed=method.seed)
-    finally:
-        ctx.write(_DROP, name=name)
-    found = {row["key"]: row["community"] for row in rows}
+        found = ctx.in_one_read(on_one_server)
+    except CypherSyntaxError as exc:  # "Unknown function 'gds.graph.project'"
+        # `has_gds` said yes, but the server this transaction reached has no GDS: on a cluster whose
+        # GDS is on some members only (docs/deploy.md §3), two reads may reach two members.
+        raise Unavailable("the Neo4j server that took this run has no Graph Data Science plugin") from exc
     # Vertices without edges are not in the GDS graph; a projection has none, but stay total.
     spare = max(found.values(), default=-1) + 1
     membership = []

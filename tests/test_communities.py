@@ -30,7 +30,8 @@ from queries.community_chart import community_chart, community_memberships
 from queries.community_detection import Method
 from queries.context import GraphContext
 from queries.errors import BadInput, NotFound, Unavailable
-from queries.gds import choose_engine, has_gds
+from queries.gds import choose_engine, gds_leiden, has_gds
+from queries.projection import PROJECTORS, ProjectionOptions
 from queries.supernodes import SupernodeRules, mark_supernodes
 from tests.signin import signed_in
 from tests.test_api import LEAKS
@@ -204,6 +205,15 @@ def test_without_the_gds_plugin_runs_stay_local(world) -> None:
         choose_engine(ctx, "gds", Method())  # GDS has no CPM
     with pytest.raises(BadInput):
         choose_engine(ctx, "cluster", modularity)
+
+
+@pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="checks the test suite's own Community server")
+def test_a_gds_run_that_reaches_a_server_without_gds_is_unavailable(world) -> None:
+    """As on a cluster with GDS on some members only, when the run's transaction reaches another."""
+    ctx, _ = world
+    projection = PROJECTORS["shared-identifiers"](ctx, ProjectionOptions())
+    with pytest.raises(Unavailable):
+        gds_leiden(ctx, projection, Method("leiden", "modularity", 1.0, 42))
 
 
 # -- the API and the CLI ---------------------------------------------------------------------------

@@ -78,9 +78,8 @@ def test_racing_loaders_lose_no_report_from_sources(raced: dict) -> None:
     assert raced["without_files"]["checksum"] == raced["single"]["without_files"]["checksum"]
 
 
-@pytest.mark.xfail(strict=False, reason="known race, not fixed here: a file one loader knows by MD5 only and "
-                   "the other by MD5 and SHA-256 can be created by both at once under two keys; no uniqueness "
-                   "constraint covers it (seen: 489 File nodes against 484). Whether it happens depends on "
-                   "timing, hence not strict.")
 def test_racing_loaders_leave_the_same_keys_and_sources_as_one_loader(raced: dict) -> None:
+    """Files too: one loader may know a file by MD5 only while the other knows its SHA-256, and
+    without the file-identity lock (loaders/file_identity.py) both created it, under two keys (seen:
+    489 File nodes against 484)."""
     assert raced["all"] == raced["single"]["all"]

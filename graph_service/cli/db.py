@@ -24,29 +24,38 @@ def _external() -> bool:
 
 @app.command()
 @reported
-def start() -> None:
+def start(with_gds: bool = typer.Option(
+        False, "--with-gds", help="Add Neo4j's Graph Data Science (OpenGDS, ~32 MB more from Maven Central "
+                                  "on first use); the same as GRACEGRAPH_NEO4J_GDS=true.")) -> None:
     """Start the local server (fetching its jars with Maven on first use) and wait for Bolt."""
     if _external():
         return
     settings = get_settings()
-    server = local_server(settings)
+    server = local_server(settings, gds=with_gds)
     was = server.status()
     with out.status("starting Neo4j (the first start fetches ~130 MB of jars with Maven)…"):
         status = server.start(timeout=settings.neo4j_start_timeout_s)
     out.print(("already " if was.running else "") + status.describe())
+    if was.running and server.gds:
+        out.print("Graph Data Science is added when the server starts: if it lacks it, "
+                  "`gracegraph db stop` first.")
 
 
 @app.command()
 @reported
-def install() -> None:
+def install(with_gds: bool = typer.Option(
+        False, "--with-gds", help="Fetch Graph Data Science's jars too.")) -> None:
     """Fetch Neo4j's jars with Maven (the one step that needs a network) and compile the launcher."""
     if _external():
         return
-    server = local_server(get_settings())
+    server = local_server(get_settings(), gds=with_gds)
     with out.status("fetching Neo4j's jars with Maven (first time ~130 MB)…"):
         server.ensure_jars()
         server.compile()
-    out.print(f"Neo4j jars ready in {server.lib_dir}")
+        if server.gds:
+            server.ensure_gds()
+    out.print(f"Neo4j jars ready in {server.lib_dir}"
+              + (f"; Graph Data Science in {server.plugins_dir}" if server.gds else ""))
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from neo4j import RoutingControl
 from rich.console import Console
 
 from graph_service.auth import AuthStore, Role
@@ -23,7 +24,8 @@ def _already_loaded(truth: dict) -> bool:
     try:
         last = truth["networks"][0]["accounts"][-1]
         records, _, _ = driver.execute_query("MATCH (a:Account {key: $key}) RETURN count(a) AS n",
-                                             key=last, database_=settings.neo4j_database)
+                                             key=last, database_=settings.neo4j_database,
+                                             routing_=RoutingControl.READ)
         return bool(records[0]["n"])
     finally:
         driver.close()

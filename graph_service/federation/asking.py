@@ -1,9 +1,11 @@
-"""Federated deconfliction as the API asks it: identifiers given, or a case's, against named peers.
+"""Federated deconfliction as the API asks it: identifiers given, a case's, or the entities of a chart,
+against named peers.
 
 The GraphQL field `federatedDeconflict` calls `ask`, as the caller: a case must be one the caller may
-read (queries/deconfliction.py decides). Our federation errors become the API's error codes: a peer
-we do not know or a malformed identifier is the caller's mistake (BAD_INPUT); a peer that fails or
-refuses is UNAVAILABLE.
+read (queries/deconfliction.py decides), an entity one the caller may see. Our federation errors
+become the API's error codes: a peer we do not know or a malformed identifier is the caller's mistake
+(BAD_INPUT); a peer that fails or refuses is UNAVAILABLE. `peer_list` tells the viewer whom it can
+ask, so that "no peer answered" and "no peer is configured" never read as the same empty answer.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from graph_service.audit import AuditLog
-from graph_service.federation import exchange
+from graph_service.federation import exchange, keys, peers
 from graph_service.federation.errors import FederationError, UnknownPeer
 from graph_service.federation.exchange import Hit
-from graph_service.federation.sources import Asked, asked_item, case_items
+from graph_service.federation.peers import Peer
+from graph_service.federation.sources import Asked, asked_item, case_items, entity_items
 from graph_service.settings import Settings
 from loaders.errors import InvalidIdentifier
 from queries.context import GraphContext
@@ -41,15 +44,20 @@ def given_items(given: Sequence[Given], bucket_s: int, region: str) -> list[Aske
 
 
 def ask(ctx: GraphContext, scope: Scope, settings: Settings, audit: AuditLog, given: Sequence[Given] | None,
-        case: str | None, peer_names: Sequence[str]) -> list[Hit]:
+        case: str | None, peer_names: Sequence[str], entities: Sequence[str] | None = None) -> list[Hit]:
     """Every hit of every peer named (`all`: each active one), as pointers."""
-    if (given is None) == (case is None):
-        raise BadInput("give either identifiers or caseKey")
+    if sum(x is not None for x in (given, case, entities)) != 1:
+        raise BadInput("give one of identifiers, caseKey or entities")
     if not peer_names:
         raise BadInput("name at least one peer, or 'all'")
     bucket_s = settings.federation_ip_bucket_s
-    items = (given_items(given, bucket_s, settings.default_region) if given is not None
-             else case_items(ctx, scope, str(case), bucket_s, settings.federation_excluded_ip_kinds))
+    excluded = settings.federation_excluded_ip_kinds
+    if given is not None:
+        items = given_items(given, bucket_s, settings.default_region)
+    elif entities is not None:
+        items = entity_items(ctx, scope, list(entities), bucket_s, excluded)
+    else:
+        items = case_items(ctx, scope, str(case), bucket_s, excluded)
     try:
         results = exchange.deconflict_peers(settings, audit, list(peer_names), items)
     except UnknownPeer as exc:
@@ -57,3 +65,12 @@ def ask(ctx: GraphContext, scope: Scope, settings: Settings, audit: AuditLog, gi
     except FederationError as exc:
         raise Unavailable(str(exc)) from exc
     return [hit for result in results for hit in result.hits]
+
+
+def peer_list(settings: Settings) -> list[Peer]:
+    """The peers of peers.yaml, revoked ones too (marked); UNAVAILABLE when federation is not set up here."""
+    try:
+        keys.load(settings.federation_path)
+        return peers.load(settings.federation_path)
+    except FederationError as exc:
+        raise Unavailable(str(exc)) from exc

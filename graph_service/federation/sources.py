@@ -27,9 +27,11 @@ from loaders.identifiers import (
     normalise_timestamp,
 )
 from loaders.model import USE_SEPARATOR, Label, Rel, cypher
+from queries.bounds import check_ids
 from queries.context import GraphContext
 from queries.deconfliction import case_identifiers
-from queries.visibility import Scope
+from queries.errors import BadInput, NotFound
+from queries.visibility import Scope, require, visible_reports
 
 HASHES = ("md5", "sha1", "sha256")
 
@@ -47,6 +49,19 @@ WITH ip, split(use, $sep) AS parts, reports
 WHERE parts[1] IN reports
 RETURN DISTINCT ip.key AS key, parts[0] AS moment
 """
+ENTITY_IP_USES = """
+MATCH (:{account})-[u:{used_ip}]->(ip:{ip})
+WHERE ip.key IN $keys AND NOT coalesce(ip.kind, '') IN $excluded
+UNWIND u.uses AS use
+WITH ip, split(use, $sep) AS parts
+RETURN DISTINCT ip.key AS key, parts[0] AS moment, parts[1] AS report
+"""
+KEYS_AMONG = """MATCH (n:{label}) WHERE n.key IN $keys RETURN n.key AS key"""
+#: The labels whose entities federate, and the kind each is asked as.
+FEDERATED_LABELS = {Label.EMAIL: "email", Label.PHONE: "phone", Label.DEVICE: "device", Label.ACCOUNT: "account",
+                    Label.FILE: "file", Label.IP: "ip"}
+#: Entities one question may name: a full chart of the viewer (2,000 nodes) with room to spare.
+MAX_ENTITIES = 5000
 IP_USES = """
 MATCH (:{account})-[u:{used_ip}]->(ip:{ip})
 WHERE NOT coalesce(ip.kind, '') IN $excluded
@@ -157,6 +172,51 @@ def case_items(ctx: GraphContext, scope: Scope, case: str, bucket_s: int,
         items.append(Asked(f"{case}:ip:{row['key']}@{row['moment']}", "ip", row["key"],
                            tuple(asked_ip(row["key"], moment, bucket_s))))
     return items
+
+
+def entity_items(ctx: GraphContext, scope: Scope, ids: list[str], bucket_s: int,
+                 excluded_ip_kinds: list[str]) -> list[Asked]:
+    """The entities of a chart (`Kind:key` ids), as identifiers to ask about; our reference is the id.
+
+    An entity hidden from the caller reads as absent (NOT_FOUND), as everywhere. A file is asked by
+    each hash it has; an IP address by each use of it the caller may see, at its moment (reference
+    `IP:key@moment`), and not at all when its kind is excluded (private ranges) or no use is visible.
+    """
+    chosen = check_ids(ids, most=MAX_ENTITIES)
+    by_label: dict[Label, list[str]] = {}
+    for value in chosen:
+        label, _, key = value.partition(":")
+        federated = next((lab for lab in FEDERATED_LABELS if lab.value == label), None)
+        if federated is None:
+            raise BadInput(f"{value}: only {', '.join(lab.value for lab in FEDERATED_LABELS)} entities federate")
+        by_label.setdefault(federated, []).append(key)
+    require(ctx, scope, chosen)
+    items: list[Asked] = []
+    for label, keys in by_label.items():
+        found = {row["key"] for row in ctx.read(cypher(KEYS_AMONG, label=label), keys=keys)}
+        absent = [f"{label.value}:{key}" for key in keys if key not in found]
+        if absent:
+            raise NotFound("no such entity: " + ", ".join(absent[:5]) + (" …" if len(absent) > 5 else ""))
+        kind = FEDERATED_LABELS[label]
+        if label is Label.FILE:
+            for row in ctx.read(cypher(FILE_HASHES_OF, label=Label.FILE), keys=keys):
+                tokens = tuple(Token("file", f"{algo}:{row[algo]}") for algo in HASHES if row.get(algo))
+                items.append(Asked(f"File:{row['key']}", "file", str(row["key"]), tokens))
+        elif label is Label.IP:
+            items += _ip_items(ctx, scope, keys, bucket_s, excluded_ip_kinds)
+        else:
+            items += [Asked(f"{label.value}:{key}", kind, key, (Token(kind, key),)) for key in keys]
+    return items
+
+
+def _ip_items(ctx: GraphContext, scope: Scope, keys: list[str], bucket_s: int,
+              excluded_ip_kinds: list[str]) -> list[Asked]:
+    rows = ctx.read(cypher(ENTITY_IP_USES, account=Label.ACCOUNT, used_ip=Rel.USED_IP, ip=Label.IP),
+                    keys=keys, excluded=excluded_ip_kinds, sep=USE_SEPARATOR)
+    seen = visible_reports(ctx, scope, {row["report"] for row in rows})
+    uses = sorted({(row["key"], row["moment"]) for row in rows if row["report"] in seen})
+    return [Asked(f"IP:{key}@{moment}", "ip", key, tuple(asked_ip(key, datetime.fromisoformat(moment), bucket_s)))
+            for key, moment in uses]
 
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:

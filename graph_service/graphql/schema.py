@@ -6,6 +6,7 @@ event loop keeps serving other requests meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -177,17 +178,25 @@ class Query(ResolutionQuery):
                             window_s=settings.cousage_window_s, region=settings.default_region, contacts=contacts)
         return [dt.to_answer(a) for a in answers]
 
-    @strawberry.field(description="Which of these identifiers (or of everything case `caseKey` names) other "
-                                  "gracegraph instances hold too, through blinded matching: no identifier leaves "
-                                  "this instance. `peers`: names from peers.yaml, or 'all'. Pointers only.")
+    @strawberry.field(description="Which of these identifiers (or of everything case `caseKey` names, or of the "
+                                  "`entities` of a chart) other gracegraph instances hold too, through blinded "
+                                  "matching: no identifier leaves this instance. `peers`: names from peers.yaml, "
+                                  "or 'all'. Pointers only.")
     async def federated_deconflict(self, info: ApiInfo, identifiers: list[dt.IdentifierInput] | None = None,
-                                   case_key: str | None = None,
-                                   peers: list[str] | None = None) -> list[ft.FederatedHit]:
+                                   case_key: str | None = None, peers: list[str] | None = None,
+                                   entities: list[strawberry.ID] | None = None) -> list[ft.FederatedHit]:
         settings = info.context.settings
         audit = info.context.audit or AuditLog(settings.audit_path)
         given = [ft.given(item) for item in identifiers] if identifiers is not None else None
-        hits = await act(info, federation_asking.ask, settings, audit, given, case_key, peers or ["all"])
+        ids = [str(i) for i in entities] if entities is not None else None
+        hits = await act(info, federation_asking.ask, settings, audit, given, case_key, peers or ["all"], ids)
         return [ft.to_hit(hit) for hit in hits]
+
+    @strawberry.field(description="The peer instances this one can ask (peers.yaml), revoked ones marked; "
+                                  "UNAVAILABLE when federation is not set up here.")
+    async def federation_peers(self, info: ApiInfo) -> list[ft.FederationPeer]:
+        found = await asyncio.to_thread(federation_asking.peer_list, info.context.settings)
+        return [ft.to_peer(peer) for peer in found]
 
     # -- saved charts and their exports (issue 9) -------------------------------------------------
 

@@ -4,6 +4,10 @@ Neo4j Community 5.26 is published on Maven Central as libraries: Maven copies th
 `<home>/lib` (the only step that needs a network), `javac` compiles the one-file launcher next to
 this module, and the launcher runs as its own process with Bolt on 127.0.0.1. The pid and port are
 kept in `<home>/run/` so that `start` is idempotent and `stop` finds the server again.
+
+With `gds=True` the server also gets Neo4j's Graph Data Science (OpenGDS from Maven Central, by
+`gds-pom.xml`): its jars go into the plugins directory once, on the class path (the extension) and
+scanned by Neo4j for procedures, as a Neo4j server does with its `plugins/` folder.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from loaders.errors import MissingTool, Neo4jUnavailable
 
 HERE = Path(__file__).resolve().parent
 POM = HERE / "pom.xml"
+GDS_POM = HERE / "gds-pom.xml"
+GDS_GROUP = "org.neo4j.gds"
 LAUNCHER = HERE / "Launcher.java"
 
 JVM_FLAGS = (
@@ -83,6 +89,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _same_artifact(jar: str, artifact: str) -> bool:
+    """True when `jar` (a file name as Maven copies it, `<artifact>-<version>.jar`) is of `artifact`."""
+    rest = jar.removeprefix(artifact + "-")
+    return rest != jar and rest[:1].isdigit() and rest.endswith(".jar")
+
+
 @dataclass(slots=True)
 class LocalNeo4j:
     """One server: its data under `home`, its jars in `lib` (shareable between homes)."""
@@ -92,10 +104,17 @@ class LocalNeo4j:
     heap: str = "4g"
     pagecache: str = "4g"
     lib: Path | None = None
+    gds: bool = False
+    plugins: Path | None = None
 
     @property
     def lib_dir(self) -> Path:
         return self.lib or self.home / "lib"
+
+    @property
+    def plugins_dir(self) -> Path:
+        """Where the GDS jars go (shareable between homes, like `lib`)."""
+        return self.plugins or self.home / "plugins"
 
     @property
     def uri(self) -> str:
@@ -137,6 +156,37 @@ class LocalNeo4j:
             raise Neo4jUnavailable("Maven could not fetch Neo4j's jars: " + " | ".join(tail))
         marker.write_text("neo4j jars fetched by Maven from " + POM.name + "\n")
 
+    def ensure_gds(self) -> None:
+        """Fetch Graph Data Science's jars with Maven once, into the plugins directory.
+
+        Maven lays them out by group and artifact, so that a third-party jar Neo4j's lib already has
+        (jackson, caffeine…) is left out by its exact name and Neo4j's version is the one loaded;
+        every `org.neo4j.gds` module is kept, even one whose name Neo4j also uses (`annotations`).
+        """
+        target = self.plugins_dir
+        marker = target / ".complete"
+        if marker.exists():
+            return
+        mvn = require_tool("mvn", "maven")
+        staging = target / ".maven"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        cmd = [mvn, "-q", "-B", "-f", str(GDS_POM), "dependency:copy-dependencies",
+               "-Dmdep.useRepositoryLayout=true", f"-DoutputDirectory={staging.resolve()}"]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+            raise Neo4jUnavailable("Maven could not fetch Graph Data Science's jars: " + " | ".join(tail))
+        have = {jar.name for jar in self.lib_dir.glob("*.jar")}
+        for jar in sorted(staging.rglob("*.jar")):
+            version_dir = jar.parent
+            artifact, group = version_dir.parent.name, ".".join(version_dir.parent.parent.relative_to(staging).parts)
+            if group != GDS_GROUP and any(_same_artifact(name, artifact) for name in have):
+                continue
+            shutil.copy2(jar, target / f"{group}.{jar.name}")
+        shutil.rmtree(staging)
+        marker.write_text("Graph Data Science jars fetched by Maven from " + GDS_POM.name + "\n")
+
     def compile(self) -> Path:
         """Compile the launcher once (a compiled start answers in seconds, not tens of them)."""
         classes = self.home / "classes"
@@ -162,6 +212,9 @@ class LocalNeo4j:
             "db.tx_log.rotation.retention_policy": "2 files",
             "server.directories.logs": str((self.home / "logs").resolve()),
         }
+        if self.gds:
+            lines["server.directories.plugins"] = str(self.plugins_dir.resolve())
+            lines["dbms.security.procedures.unrestricted"] = "gds.*"
         conf.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
         return conf
 
@@ -175,12 +228,16 @@ class LocalNeo4j:
                 f"port {self.port} is taken by another program; set GRACEGRAPH_NEO4J_PORT to a free one")
         if self._pid() is None:
             self.ensure_jars()
+            if self.gds:
+                self.ensure_gds()
             java = require_tool("java", "openjdk-17-jre-headless")
             classes = self.compile()
             for sub in ("data", "logs", "run"):
                 (self.home / sub).mkdir(parents=True, exist_ok=True)
             conf = self._write_settings()
             cp = f"{classes.resolve()}:{self.lib_dir.resolve()}/*"
+            if self.gds:
+                cp += f":{self.plugins_dir.resolve()}/*"
             cmd = [java, *JVM_FLAGS, f"-Xmx{self.heap}", "-cp", cp, "Launcher",
                    str(self.home.resolve()), str(conf.resolve())]
             with self.log.open("ab") as log:

@@ -5,6 +5,7 @@
 import * as api from './js/api.js';
 import { ChartDialog } from './js/charts.js';
 import { CommunityList } from './js/communities.js';
+import { Federation } from './js/federation.js';
 import { el, plural } from './js/format.js';
 import { GraphView } from './js/graph.js';
 import { Panel } from './js/panel.js';
@@ -38,6 +39,17 @@ class App {
       drawSubgraph: (subgraph, focusId) => this.draw(subgraph, focusId, 'The report’s contents'),
       select: (id) => this.select([id], { focus: true }),
       findPaths: (from, to) => this.findPaths(from, to),
+      entityOf: (id) => this.view.entity(id),
+      drawEntity: (id) => this.drawEntity(id),
+    });
+    this.federation = new Federation($('#federation'), this.view, {
+      run: (doing, work) => this.run(doing, work),
+      status: (text, level) => this.status(text, level),
+      changed: () => this.refresh(),
+      showResult: (result) => {
+        this.view.network.unselectAll();
+        this.panel.showFederation(result);
+      },
     });
     this.search = new SearchBox($('#search'), $('#search-results'), {
       onPick: (entity) => this.open(entity),
@@ -254,8 +266,18 @@ class App {
     this.status(since === null && until === null ? 'Time range cleared.' : 'Links outside the time range are hidden.');
   }
 
+  /** One entity and its neighbourhood, by id (a federated hit off the chart). */
+  drawEntity(id) {
+    return this.run(`Drawing ${id}`, async () => {
+      const [entity] = await api.entities([id]);
+      if (!entity) throw new api.ApiError(`${id} is not in the graph`, 'NOT_FOUND');
+      await this.open(entity);
+    });
+  }
+
   /** A saved chart replaces what is drawn, exactly as it was saved. */
   restoreChart(chart) {
+    this.federation.clear();
     this.clearPaths();
     this.view.restore(chart.state, chart.graph);
     this.sidebar.showTimeRange(chart.state.since, chart.state.until);
@@ -314,7 +336,9 @@ class App {
     const nodes = network.getSelectedNodes();
     const edges = network.getSelectedEdges();
     if (nodes.length === 1) {
-      this.panel.showEntity(this.view.entity(nodes[0]), { pinned: this.view.pinned.has(nodes[0]) });
+      this.panel.showEntity(this.view.entity(nodes[0]), {
+        pinned: this.view.pinned.has(nodes[0]), federated: this.federation.hitsOf(nodes[0]),
+      });
     } else if (nodes.length > 1) {
       this.panel.showMany(nodes.map((id) => this.view.entity(id)).filter(Boolean));
       this.sidebar.setEnd('from', nodes[0]);
@@ -353,6 +377,8 @@ class App {
     }, true);
     network.on('click', (params) => {
       const shift = params.event && params.event.srcEvent && params.event.srcEvent.shiftKey;
+      const pointed = params.pointer.canvas ? this.view.badgeAt(params.pointer.canvas) : null;
+      if (pointed && !params.nodes.length) network.selectNodes([pointed]); // a pointer stands for its node
       const hit = network.getNodeAt(params.pointer.DOM);
       if (shift && hit !== undefined) {
         const next = before.includes(hit) ? before.filter((id) => id !== hit) : [...before, hit];
@@ -383,6 +409,7 @@ class App {
       link.click();
     });
     $('#btn-clear').addEventListener('click', () => {
+      this.federation.clear();
       this.view.clear();
       this.truncated(null);
       this.sidebar.setHighlighted(false);
@@ -456,5 +483,12 @@ window.gracegraph = {
   },
   get identities() {
     return app.view.identities;
+  },
+  /** Pointers from peer agencies: node id -> peers marked, and the tags as last drawn (canvas units). */
+  get federation() {
+    return {
+      marked: Object.fromEntries([...app.view.federated].map(([id, marks]) => [id, marks.map((m) => m.peer)])),
+      badges: app.view.badges,
+    };
   },
 };

@@ -255,3 +255,21 @@ export async function openChart(id) {
 export async function exportChart(id, format) {
   return (await graphql('ExportChart', EXPORT_CHART, { id, format })).exportChart;
 }
+
+// ---- federated deconfliction (graph_service/federation, docs/federation.md) --------------------
+
+const FEDERATION_PEERS = `query FederationPeers { federationPeers { name agency contact revoked } }`;
+
+const FEDERATED = `query FederatedDeconflict($entities: [ID!], $caseKey: String, $peers: [String!]) {
+  federatedDeconflict(entities: $entities, caseKey: $caseKey, peers: $peers) { mine kind peer agency contact peerRef }
+}`;
+
+/** The peer instances this one can ask (peers.yaml); UNAVAILABLE when federation is not set up. */
+export async function federationPeers() {
+  return (await graphql('FederationPeers', FEDERATION_PEERS, {})).federationPeers;
+}
+
+/** Which of `entities` (chart ids), or of case `caseKey`'s identifiers, `peer` holds too: pointers only. */
+export async function federatedDeconflict({ entities = null, caseKey = null, peer }) {
+  return (await graphql('FederatedDeconflict', FEDERATED, { entities, caseKey, peers: [peer] })).federatedDeconflict;
+}

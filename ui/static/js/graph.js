@@ -94,6 +94,66 @@ export class GraphView extends EventTarget {
     });
     this.identities = []; // resolved identities with members on the chart: drawn as rings behind them
     this.network.on('beforeDrawing', (ctx) => this._drawIdentities(ctx));
+    this.federated = new Map(); // node id -> [{peer, agency, colour, count}]: pointers from peer agencies
+    this.badges = []; // the pointers as last drawn, in canvas coordinates (for clicks and tests)
+    this.network.on('afterDrawing', (ctx) => this._drawFederated(ctx));
+  }
+
+  /** Pointers from peer agencies (federation.js): each node of `marks` gets one tag per peer that
+   * holds it, drawn on top of the node; an empty map takes them all off. */
+  setFederated(marks) {
+    this.federated = new Map(marks);
+    this.network.redraw();
+  }
+
+  _drawFederated(ctx) {
+    this.badges = [];
+    for (const [id, marks] of this.federated) {
+      const node = this.nodes.get(id);
+      const body = this.network.body.nodes[id];
+      if (!node || node.hidden || !body) continue;
+      const r = body.options.size || 18;
+      // A tag above the node's upper right, its tail touching the node: a pointer, as i2's glyphs.
+      const tipX = body.x + r * 0.62;
+      const tipY = body.y - r * 0.62;
+      ctx.save();
+      ctx.globalAlpha = node.faded ? 0.35 : 1;
+      ctx.font = `700 10px ${FONT}`;
+      let y = tipY - 10;
+      for (const mark of marks) {
+        const text = `${mark.peer.toUpperCase().slice(0, 10)}${mark.count > 1 ? ` ×${mark.count}` : ''}`;
+        const w = ctx.measureText(text).width + 12;
+        const h = 15;
+        const x = tipX + 4;
+        const top = y - h;
+        ctx.beginPath();
+        ctx.moveTo(tipX, tipY);
+        ctx.lineTo(x + 4, y - 1);
+        ctx.lineTo(x + 11, y - 1);
+        ctx.closePath();
+        ctx.fillStyle = mark.colour;
+        ctx.fill();
+        roundRect(ctx, x, top, w, h, 7);
+        ctx.fillStyle = mark.colour;
+        ctx.fill();
+        ctx.lineWidth = 1.5;
+        ctx.strokeStyle = '#ffffff';
+        ctx.stroke();
+        ctx.fillStyle = '#ffffff';
+        ctx.textAlign = 'left';
+        ctx.textBaseline = 'middle';
+        ctx.fillText(text, x + 6, top + h / 2 + 0.5);
+        this.badges.push({ node: id, peer: mark.peer, colour: mark.colour, x, y: top, w, h });
+        y = top - 3;
+      }
+      ctx.restore();
+    }
+  }
+
+  /** The node whose pointer is at canvas point `p`, or null. */
+  badgeAt(p) {
+    const hit = this.badges.find((b) => p.x >= b.x && p.x <= b.x + b.w && p.y >= b.y && p.y <= b.y + b.h);
+    return hit ? hit.node : null;
   }
 
   /** Identities from the API ({entity, members}); each is drawn around its members on the chart. */
@@ -410,6 +470,7 @@ export class GraphView extends EventTarget {
     this.edges.clear();
     for (const set of [this.pinned, this.userHidden, this.pathNodes, this.pathEdges]) set.clear();
     this.identities = [];
+    this.federated.clear();
     this.degree.clear();
     this.communityOf.clear();
     this._emit('changed');
@@ -574,6 +635,16 @@ export class GraphView extends EventTarget {
     ctx.drawImage(source, 0, 0);
     return out.toDataURL('image/png');
   }
+}
+
+function roundRect(ctx, x, y, w, h, r) {
+  ctx.beginPath();
+  ctx.moveTo(x + r, y);
+  ctx.arcTo(x + w, y, x + w, y + h, r);
+  ctx.arcTo(x + w, y + h, x, y + h, r);
+  ctx.arcTo(x, y + h, x, y, r);
+  ctx.arcTo(x, y, x + w, y, r);
+  ctx.closePath();
 }
 
 /** True for an entity marked as a supernode (queries/supernodes.py) or a skipped hub drawn collapsed. */

@@ -4,6 +4,7 @@
 import { cardText, communityColour } from './communities.js';
 import { reasonText } from './describe.js';
 import { el, formatTime, formatValue, humanise, plural } from './format.js';
+import { STATUS_TEXT } from './federation.js';
 import { kindBadge } from './kinds.js';
 
 const SOURCES_SHOWN = 25;
@@ -24,7 +25,7 @@ export class Panel {
 
   _render(children, { keepBack = false } = {}) {
     if (!keepBack) this.back = null;
-    this.root.replaceChildren(...children);
+    this.root.replaceChildren(...children.filter((c) => c !== null && c !== undefined)); // an absent part is no "null" text
     this.root.scrollTop = 0;
   }
 
@@ -42,8 +43,8 @@ export class Panel {
     ]);
   }
 
-  showEntity(entity, { pinned = false, hidden = false } = {}) {
-    this.current = () => this.showEntity(entity, { pinned, hidden });
+  showEntity(entity, { pinned = false, hidden = false, federated = [] } = {}) {
+    this.current = () => this.showEntity(entity, { pinned, hidden, federated });
     const a = this.actions;
     this._render([
       header(entity),
@@ -54,6 +55,7 @@ export class Panel {
         button(pinned ? 'Unpin' : 'Pin', () => a.togglePin(entity.id), { title: 'Keep it where it is when the chart is laid out again' }),
         hidden ? null : button('Hide', () => a.hide([entity.id]), { title: 'Remove from the chart (Del)' })),
       supernodeNote(entity),
+      federated.length ? federatedSection(federated) : null,
       section('Properties', propertyTable(entity.properties || {})),
       section(`Source reports (${(entity.sources || []).length})`, this._sources(entity.sources || [])),
     ]);
@@ -187,6 +189,35 @@ export class Panel {
     ]);
   }
 
+  /** The answers of the peer agencies last asked: each peer's status, then every hit grouped by
+   * our identifier; one on the chart selects its node, one off it (a case's) can be drawn. */
+  showFederation(result) {
+    this.current = () => this.showFederation(result);
+    const byNode = [...result.byNode];
+    this._render([
+      el('div', { class: 'panel-head' }, el('div', { class: 'head-text' },
+        el('h2', {}, 'Held by other agencies'),
+        el('div', { class: 'muted' }, `Asked ${formatTime(result.askedAt)} about `
+          + (result.caseKey ? `case ${result.caseKey}` : plural(result.asked, 'identifier on the chart', 'identifiers on the chart'))))),
+      el('ul', { class: 'federation-peers' }, result.peers.map((p) => el('li', { class: 'peer-row', 'data-peer': p.name, 'data-status': p.status },
+        el('span', { class: 'swatch pointer', style: `--fill: ${p.colour}` }),
+        el('span', { class: 'peer-name' }, `${p.agency} (${p.name})`),
+        el('span', { class: `peer-status ${p.status}` }, p.status === 'answered' ? plural(p.hits.length, 'hit') : STATUS_TEXT[p.status]),
+        p.message ? el('div', { class: 'peer-message muted' }, p.message) : null))),
+      byNode.length ? el('p', { class: 'hint' }, POINTER_NOTE) : el('p', { class: 'muted' }, 'No peer that answered holds any of these identifiers.'),
+      ...byNode.map(([id, hits]) => {
+        const entity = this.actions.entityOf(id);
+        const [kind, ...rest] = id.split(':');
+        const head = entity ? entityRow(entity, () => this.actions.select(id))
+          : el('li', {}, el('div', { class: 'entity-row off-chart' }, kindBadge(kind),
+            el('span', { class: 'row-text' }, el('span', { class: 'row-label mono' }, rest.join(':')), el('span', { class: 'muted' }, 'not on the chart')),
+            el('button', { type: 'button', onclick: () => this.actions.drawEntity(id) }, 'Draw')));
+        return el('section', { class: 'panel-section federated-node', 'data-node': id },
+          el('ul', { class: 'entity-list' }, head), hitList(hits));
+      }),
+    ]);
+  }
+
   showLoading(text) {
     this._render([el('div', { class: 'panel-empty' }, el('p', { class: 'muted' }, text))], { keepBack: true });
   }
@@ -248,6 +279,33 @@ const EVIDENCE_NAMES = {
 
 function gap(seconds) {
   return seconds < 90 ? `${Math.round(seconds)} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`;
+}
+
+const POINTER_NOTE = 'A pointer, not evidence: the peer holds this identifier too. Call its contact and quote its '
+  + 'reference; the peer looks it up on its side. Nothing of its case is sent here, and nothing of ours went there.';
+
+/** What the protocol reveals of one hit, and nothing more: our identifier's kind (and the IP use
+ * that matched), the peer agency, its contact, the peer's opaque reference, when it was asked. */
+function hitList(hits) {
+  return el('ul', { class: 'federated-hits' }, hits.map((h) => el('li', { class: 'federated-hit', 'data-peer': h.peer, 'data-ref': h.peerRef },
+    el('div', { class: 'evidence-head' },
+      el('span', { class: 'swatch pointer', style: `--fill: ${h.colour}` }),
+      el('span', { class: 'federated-agency' }, h.agency),
+      el('span', { class: 'muted federated-peer' }, `(${h.peer})`)),
+    el('table', { class: 'props' }, el('tbody', {},
+      el('tr', {}, el('th', {}, 'Contact'), el('td', { class: 'federated-contact' }, h.contact)),
+      el('tr', {}, el('th', {}, 'Their reference'), el('td', { class: 'mono federated-ref' }, h.peerRef)),
+      el('tr', {}, el('th', {}, 'Kind'), el('td', { class: 'federated-kind' }, h.kind)),
+      h.use ? el('tr', {}, el('th', {}, 'Our use'), el('td', {}, formatTime(h.use))) : null,
+      el('tr', {}, el('th', {}, 'Asked'), el('td', {}, formatTime(h.askedAt))))))));
+}
+
+function federatedSection(hits) {
+  const agencies = new Set(hits.map((h) => h.agency));
+  return el('section', { class: 'panel-section federated' },
+    el('h3', {}, `Held by other agencies (${agencies.size})`),
+    el('p', { class: 'hint' }, POINTER_NOTE),
+    hitList(hits));
 }
 
 function supernodeNote(entity) {

@@ -119,8 +119,8 @@ export class Sidebar {
     this.legend.replaceChildren(...rows, ...this._markRows());
   }
 
-  /** Legend rows for what is drawn by meaning rather than kind: supernodes (not expanded) and
-   * scored links (as wide as their score). */
+  /** Legend rows for what is drawn by meaning rather than kind: supernodes (not expanded), scored
+   * links (as wide as their score) and pointers from peer agencies (one row per peer). */
   _markRows() {
     const hubs = this.view.nodes.get({ filter: (n) => n.supernode === true }).length;
     const links = this.view.edges.get({ filter: (e) => e.kind === LINK_KIND }).length;
@@ -136,6 +136,20 @@ export class Sidebar {
         el('span', { class: 'swatch line', style: `--edge: ${LINK_COLOUR}` }),
         el('span', { class: 'legend-name' }, 'Scored links (width = score)'),
         el('span', { class: 'legend-count' }, links.toLocaleString('en'))));
+    }
+    const peers = new Map();
+    for (const [id, marks] of this.view.federated) {
+      if (!this.view.has(id)) continue;
+      for (const m of marks) {
+        if (!peers.has(m.peer)) peers.set(m.peer, { ...m, nodes: 0 });
+        peers.get(m.peer).nodes += 1;
+      }
+    }
+    for (const p of peers.values()) {
+      out.push(el('li', { class: 'legend-mark', 'data-mark': 'federated', 'data-peer': p.peer, title: `Identifiers ${p.agency} holds too (federated deconfliction): select one for whom to call` },
+        el('span', { class: 'swatch pointer', style: `--fill: ${p.colour}` }),
+        el('span', { class: 'legend-name' }, `Held by ${p.agency}`),
+        el('span', { class: 'legend-count' }, p.nodes.toLocaleString('en'))));
     }
     return out;
   }
