@@ -5,7 +5,8 @@ with a birth date), normalised by the loaders' own normalisers so that it meets 
 the answer lists the cases that contain it:
 
 - `direct`: a report of the case names the identifier itself (an IP with a time: a use of the
-  address within `window_s` of that time, from the uses each report recorded);
+  address within `window_s` of that time, from the uses each report recorded, or, on a relationship
+  written before uses were kept, from its times when it has a single source);
 - `identity`: a report of the case names a record that an investigator CONFIRMED is the same person
   as a holder of the identifier (SAME_AS chains of up to three confirmed links);
 - `hops`: a report of the case names an identifier or account within `depth` (1 or 2) hops of it,
