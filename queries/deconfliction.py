@@ -5,7 +5,8 @@ with a birth date), normalised by the loaders' own normalisers so that it meets 
 the answer lists the cases that contain it:
 
 - `direct`: a report of the case names the identifier itself (an IP with a time: a use of the
-  address within `window_s` of that time, from the uses each report recorded);
+  address within `window_s` of that time, from the uses each report recorded, or, on a relationship
+  written before uses were kept, from its times when it has a single source);
 - `identity`: a report of the case names a record that an investigator CONFIRMED is the same person
   as a holder of the identifier (SAME_AS chains of up to three confirmed links);
 - `hops`: a report of the case names an identifier or account within `depth` (1 or 2) hops of it,
@@ -16,15 +17,16 @@ agency's), the kind matched, how and in how many hops, and when the case's repor
 and report keys only where the caller may read them (queries/visibility.py). Nothing else of
 another agency's case leaves this module.
 
-Batches: all identifiers of one call go to Neo4j as a few `UNWIND` lists over indexed keys (one
-query per stage, whatever the batch size), never one query per identifier.
+Batches: all identifiers of one call go to Neo4j as one query of `UNWIND` lists over indexed keys,
+whatever the batch size, never one query per identifier; one record comes back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from loaders.errors import InvalidIdentifier
@@ -131,74 +133,107 @@ def _probe(index: int, item: Identifier, region: str) -> _Probe:
 
 
 # -- Cypher -------------------------------------------------------------------------------------
+#
+# One query per call, whatever the batch size. Probes arrive grouped by lookup and deduplicated
+# (`is`: the identifiers asking for that key); each finds its nodes by an indexed key, and a
+# subquery per node yields `(i, s, cls, hops)`: identifier, a report naming it, how (0 direct,
+# 1 identity, 2 hops) and hops. Reports are then joined to their cases and owners, the best `how`
+# kept per (identifier, case), and one record leaves the server (the driver's cost is per record),
+# an entry per identifier with hits, report keys only for cases the caller may read and moments as
+# epoch seconds (driver temporals are slow to decode).
 
 _PLAIN = (Label.EMAIL, Label.PHONE, Label.IP, Label.DEVICE, Label.ACCOUNT)
 _MATCH = "CALL () { " + " UNION ALL ".join(
-    [cypher("UNWIND coalesce($probes.{label}, []) AS it MATCH (n:{label} {key: it.key}) "
-            "RETURN it.i AS i, it.at AS at, n", label=label) for label in _PLAIN]
+    [cypher("UNWIND coalesce($probes.{label}, []) AS it MATCH (n:{label} {key: it.key}) RETURN it, n",
+            label=label) for label in _PLAIN]
+    + [cypher("UNWIND coalesce($probes.IP_at, []) AS it MATCH (n:{ip} {key: it.key}) RETURN it, n", ip=Label.IP)]
     + [cypher("UNWIND coalesce($probes." + algo + ", []) AS it MATCH (n:{file} {" + algo + ": it.key}) "
-              "RETURN it.i AS i, null AS at, n", file=Label.FILE) for algo in ("md5", "sha1", "sha256")]
+              "RETURN it, n", file=Label.FILE) for algo in ("md5", "sha1", "sha256")]
     + [cypher("UNWIND coalesce($probes.person, []) AS it MATCH (n:{person} {date_of_birth: it.key}) "
-              "WHERE toLower(n.name) = it.name RETURN it.i AS i, null AS at, n", person=Label.PERSON)]
+              "WHERE toLower(n.name) = it.name RETURN it, n", person=Label.PERSON)]
 ) + " }\n"
 
-_CASES = cypher("""
-MATCH (r:{report} {key: s})-[:{part_of}]->(c:{case})
-WHERE $exclude IS NULL OR c.key <> $exclude
-RETURN i, c.key AS case, min(r.incident_at) AS first_seen, collect(DISTINCT r.key)[0..$most] AS reports
-""", report=Label.REPORT, part_of=Rel.PART_OF, case=Label.CASE)
-
-_DIRECT = _MATCH + cypher("""
-CALL (n, at) {
-  WITH n WHERE at IS NULL OR NOT n:{ip}
-  UNWIND n.sources AS s RETURN s
-  UNION
-  WITH n, at WHERE at IS NOT NULL AND n:{ip}
+# Direct: the node's own reports; for an address with moments, the reports whose recorded use falls
+# in a window (`uses` stamps; a relationship written before stamps were kept has only `times`, tied
+# to a report when it has a single source, as in queries/cousage.py). An address's uses are read
+# once for all the windows asked of it, each relationship first sifted by its first/last use.
+_DIRECT = cypher("""
+  WITH n, it WHERE it.windows IS NULL
+  UNWIND n.sources AS s UNWIND it.is AS i
+  RETURN i, s, 0 AS cls, 0 AS hops
+  UNION ALL
+  WITH n, it WHERE it.windows IS NOT NULL
+  WITH n, [w IN it.windows | {i: w.i, lo: datetime({epochMillis: w.lo}), hi: datetime({epochMillis: w.hi})}] AS windows
   MATCH (n)<-[u:{used_ip}]-()
-  WHERE u.first_seen <= at + duration({seconds: $window}) AND u.last_seen >= at - duration({seconds: $window})
-  UNWIND u.uses AS stamp
-  WITH split(stamp, '|') AS part
-  WHERE abs(duration.inSeconds(datetime(part[0]), at).seconds) <= $window
-  RETURN part[1] AS s
-}
-WITH DISTINCT i, s
-""", ip=Label.IP, used_ip=Rel.USED_IP) + _CASES
+  WITH u, [w IN windows WHERE u.first_seen <= w.hi AND u.last_seen >= w.lo] AS ws WHERE ws <> []
+  UNWIND ws AS w
+  UNWIND CASE WHEN u.uses IS NULL
+           THEN CASE WHEN size(u.sources) = 1 AND any(t IN u.times WHERE w.lo <= t <= w.hi) THEN u.sources
+                     ELSE [] END
+           ELSE [p IN [stamp IN u.uses | split(stamp, '|')] WHERE w.lo <= datetime(p[0]) <= w.hi | p[1]]
+         END AS s
+  RETURN w.i AS i, s, 0 AS cls, 0 AS hops
+""", used_ip=Rel.USED_IP)
 
 _HOLDING = "|".join(r.value for r in (Rel.HAS_EMAIL, Rel.HAS_PHONE, Rel.USED_IP, Rel.USED_DEVICE, Rel.SHARED))
-_IDENTITY = _MATCH + cypher("""
-CALL (n) {
-  WITH n WHERE n:{account} OR n:{person} RETURN n AS h
-  UNION
-  MATCH (n)<-[:HOLDING]-(h) WHERE NOT HUB_N RETURN h
-}
-MATCH (h)-[links:{same_as}*1..3]-(m) WHERE m <> h AND all(l IN links WHERE l.status = 'confirmed')
-WITH DISTINCT i, m
-UNWIND m.sources AS s
-WITH DISTINCT i, s
+_IDENTITY = cypher("""
+  UNION ALL
+  WITH n, it
+  CALL (n) {
+    WITH n WHERE n:{account} OR n:{person} RETURN n AS h
+    UNION
+    MATCH (n)<-[:HOLDING]-(h) WHERE NOT HUB_N RETURN h
+  }
+  MATCH (h)-[links:{same_as}*1..3]-(m) WHERE m <> h AND all(l IN links WHERE l.status = 'confirmed')
+  WITH DISTINCT it, m
+  UNWIND m.sources AS s
+  WITH DISTINCT it, s
+  UNWIND it.is AS i
+  RETURN i, s, 1 AS cls, 0 AS hops
 """, account=Label.ACCOUNT, person=Label.PERSON, same_as=Rel.SAME_AS).replace(
-    "HOLDING", _HOLDING).replace("HUB_N", hub("n")) + _CASES
+    "HOLDING", _HOLDING).replace("HUB_N", hub("n"))
 
 _WALKED = "|".join(r.value for r in (Rel.USES, Rel.HAS_EMAIL, Rel.HAS_PHONE, Rel.USED_IP, Rel.USED_DEVICE,
                                      Rel.SHARED, Rel.ASSOCIATED_WITH))
-_HOPS = _MATCH + """
-MATCH path = (n)-[:WALKED*1..DEPTH]-(x)
-WHERE NOT HUB_N AND none(v IN nodes(path)[1..] WHERE HUB_V)
-WITH i, x, min(length(path)) AS hops
-UNWIND x.sources AS s
-WITH i, s, min(hops) AS hops
-""".replace("WALKED", _WALKED).replace("HUB_N", hub("n")).replace("HUB_V", hub("v")) + cypher("""
+_HOPS = """
+  UNION ALL
+  WITH n, it WHERE NOT HUB_N
+  MATCH path = (n)-[:WALKED*1..DEPTH]-(x)
+  WHERE none(v IN nodes(path)[1..] WHERE HUB_V)
+  WITH it, x, min(length(path)) AS hops
+  UNWIND x.sources AS s
+  WITH it, s, min(hops) AS hops
+  UNWIND it.is AS i
+  RETURN i, s, 2 AS cls, hops
+""".replace("WALKED", _WALKED).replace("HUB_N", hub("n")).replace("HUB_V", hub("v"))
+
+_ANSWER = cypher("""
+}
+WITH s, i, cls, min(hops) AS hops
+WITH s, collect([i, cls, hops]) AS asks
 MATCH (r:{report} {key: s})-[:{part_of}]->(c:{case})
 WHERE $exclude IS NULL OR c.key <> $exclude
-RETURN i, c.key AS case, min(hops) AS hops, min(r.incident_at) AS first_seen,
-       collect(DISTINCT r.key)[0..$most] AS reports
-""", report=Label.REPORT, part_of=Rel.PART_OF, case=Label.CASE)
-
-_OWNERS = cypher("""
-UNWIND $cases AS k
-MATCH (c:{case} {key: k})
+UNWIND asks AS ask
+WITH ask[0] AS i, c, ask[1] AS cls, min(ask[2]) AS hops, min(r.incident_at) AS first, collect(DISTINCT r.key) AS reports
+WITH i, c, min(cls) AS best, collect([cls, hops, first, reports]) AS found
+WITH c, collect([i, [f IN found WHERE f[0] = best][0]]) AS asked
 OPTIONAL MATCH (c)-[:{owned_by}]->(a:{agency})
-RETURN k AS case, coalesce(c.agency, a.key) AS agency, coalesce(c.contact, a.contact) AS contact
-""", case=Label.CASE, owned_by=Rel.OWNED_BY, agency=Label.AGENCY)
+WITH c, asked, coalesce(c.agency, a.key) AS agency, coalesce(c.contact, a.contact) AS contact
+WITH c, asked, agency, contact, $everything OR agency = $agency AS readable
+UNWIND asked AS ask
+WITH ask[0] AS i, ask[1] AS f, c, agency, contact, readable
+WITH i, collect([c.key, agency, contact, f[0], f[1], [f[2].epochSeconds, f[2].nanosecond],
+                 CASE WHEN readable THEN f[3][0..$most] ELSE [] END]) AS hits
+RETURN collect([i, hits]) AS answers
+""", report=Label.REPORT, part_of=Rel.PART_OF, case=Label.CASE, owned_by=Rel.OWNED_BY, agency=Label.AGENCY)
+
+_HOW = ("direct", "identity", "hops")
+
+
+@cache
+def _question(via_identities: bool, depth: int) -> str:
+    return (_MATCH + "CALL (n, it) {" + _DIRECT + (_IDENTITY if via_identities else "")
+            + (_HOPS.replace("DEPTH", str(int(depth))) if depth else "") + _ANSWER)
 
 
 # -- the question -------------------------------------------------------------------------------
@@ -212,8 +247,9 @@ def deconflict(ctx: GraphContext, scope: Scope, identifiers: Sequence[Identifier
         raise BadInput(f"give 1 to {MAX_IDENTIFIERS} identifiers per call")
     if isinstance(depth, bool) or not DEPTH[0] <= depth <= DEPTH[1]:
         raise BadInput(f"depth must be a whole number from {DEPTH[0]} to {DEPTH[1]}, not {depth!r}")
+    window_ms = round(float(window_s) * 1000)
     answers: list[Answer] = []
-    probes: dict[str, list[dict[str, Any]]] = {}
+    probes: dict[tuple[str, Any, str | None], dict[str, Any]] = {}
     for index, item in enumerate(identifiers):
         answer = Answer(kind=item.kind, value=item.value, key=None, error=None)
         answers.append(answer)
@@ -223,57 +259,42 @@ def deconflict(ctx: GraphContext, scope: Scope, identifiers: Sequence[Identifier
             answer.error = str(exc)
             continue
         answer.key = str(probe.key) if probe.branch != "person" else f"{probe.name}|{probe.key}"
-        probes.setdefault(probe.branch, []).append({"i": index, "key": probe.key, "at": probe.at, "name": probe.name})
+        branch = "IP_at" if probe.at is not None else probe.branch
+        # Absent fields stay out of the parameters (a missing map key reads as null): 10k maps cost.
+        entry = probes.setdefault((branch, probe.key, probe.name), {"key": probe.key, "is": []})
+        entry["is"].append(index)  # identities and hops ignore the moment
+        if probe.name is not None:
+            entry["name"] = probe.name
+        if probe.at is not None:
+            # Epoch milliseconds: the driver encodes thousands of datetimes slowly.
+            moment = round(probe.at.timestamp() * 1000)
+            entry.setdefault("windows", []).append({"i": index, "lo": moment - window_ms, "hi": moment + window_ms})
     if not probes:
         return answers
-    found: dict[tuple[int, str], tuple[str, int, dict[str, Any]]] = {}
-
-    def keep(rows: list[dict[str, Any]], how: str) -> None:
-        for row in rows:
-            hops = int(row.get("hops") or 0)
-            rank = {"direct": 0, "identity": 1}.get(how, 1 + hops)
-            slot = (int(row["i"]), str(row["case"]))
-            if slot not in found or rank < _rank(found[slot]):
-                found[slot] = (how, hops, row)
-
-    params = {"probes": probes, "exclude": exclude_case, "most": MAX_REPORTS}
-    keep(ctx.read(_DIRECT, window=float(window_s), **params), "direct")
-    if via_identities:
-        keep(ctx.read(_IDENTITY, **params), "identity")
-    if depth:
-        keep(ctx.read(_HOPS.replace("DEPTH", str(int(depth))), **params), "hops")
-    _attach(ctx, scope, answers, found, contacts or {})
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for (branch, _, _), entry in probes.items():
+        grouped.setdefault(branch, []).append(entry)
+    rows = ctx.read(_question(via_identities, int(depth)), probes=grouped, exclude=exclude_case,
+                    most=MAX_REPORTS, agency=scope.agency, everything=scope.everything)
+    fallback = contacts or {}
+    for index, found in rows[0]["answers"]:
+        answer = answers[index]
+        for case, agency, contact, cls, hops, (seconds, nanos), reports in sorted(found, key=_by_case):
+            answer.hits.append(Hit(
+                case=case, agency=agency, contact=contact or (fallback.get(agency) if agency else None),
+                kind=answer.kind, how=_HOW[cls], hops=hops if cls == 2 else 0,
+                first_seen=_moment(seconds, nanos), reports=sorted(reports)))
     return answers
 
 
-def _rank(entry: tuple[str, int, dict[str, Any]]) -> int:
-    how, hops, _ = entry
-    return {"direct": 0, "identity": 1}.get(how, 1 + hops)
+def _by_case(hit: list[Any]) -> str:
+    return str(hit[0])
 
 
-def _attach(ctx: GraphContext, scope: Scope, answers: list[Answer],
-            found: dict[tuple[int, str], tuple[str, int, dict[str, Any]]], contacts: Mapping[str, str | None]) -> None:
-    cases = sorted({case for _, case in found})
-    owners = {row["case"]: row for row in ctx.read(_OWNERS, cases=cases)} if cases else {}
-    for (index, case), (how, hops, row) in sorted(found.items()):
-        owner = owners.get(case, {})
-        agency = owner.get("agency")
-        # A report filed in a case of the caller's agency is one it may read (queries/visibility.py);
-        # another agency's case shows none of its reports, whatever else they are filed in.
-        readable = scope.everything or agency == scope.agency
-        answers[index].hits.append(Hit(
-            case=case, agency=agency, contact=owner.get("contact") or (contacts.get(agency) if agency else None),
-            kind=answers[index].kind, how=how, hops=hops if how == "hops" else 0,
-            first_seen=_moment(row.get("first_seen")),
-            reports=sorted(row["reports"]) if readable else []))
-
-
-def _moment(value: Any) -> datetime | None:
-    if value is None:
+def _moment(seconds: int | None, nanos: int | None) -> datetime | None:
+    if seconds is None:
         return None
-    if hasattr(value, "to_native"):
-        value = value.to_native()
-    return value if isinstance(value, datetime) else None
+    return datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=(nanos or 0) // 1000)
 
 
 _CASE_IDENTIFIERS = cypher("""

@@ -17,7 +17,7 @@ from graph_service.audit import AuditLog
 from graph_service.auth import AuthStore, Role
 from graph_service.cli import app as cli
 from graph_service.settings import Settings, get_settings
-from loaders.model import Edge, Label, Node, Rel
+from loaders.model import Edge, Label, Node, Rel, cypher
 from loaders.writer import GraphWriter
 from queries.cases import assign_reports, create_case
 from queries.context import GraphContext
@@ -111,6 +111,29 @@ def test_an_address_with_a_moment_matches_uses_within_the_window(ctx: GraphConte
                                            Identifier("ip", IP)], via_identities=False)
     assert set(hits(near)) == {"A-1"}
     assert set(hits(anytime)) == {"A-1", "B-1"}
+
+
+def test_moments_on_one_address_in_one_batch_each_keep_their_own_window(ctx: GraphContext) -> None:
+    # The address's uses are read once for both moments; each moment still finds only its own use.
+    first, later, again = deconflict(ctx, AS_B, [
+        Identifier("ip", IP, at=T0 - timedelta(minutes=30)),
+        Identifier("ip", IP, at=T0 + timedelta(hours=5, minutes=50)),
+        Identifier("ip", IP, at=T0 + timedelta(minutes=59))], via_identities=False)
+    assert set(hits(first)) == {"A-1"} and set(hits(later)) == {"B-1"} and set(hits(again)) == {"A-1"}
+
+
+def test_an_address_used_before_uses_were_kept_matches_by_its_times(ctx: GraphContext) -> None:
+    # A graph loaded before the writer paired each moment with its report has only `times` and
+    # `sources` on USED_IP; a single-source relationship still ties its moments to that report.
+    forget = cypher("MATCH (:{account} {key: 'acme:alice'})-[u:{used_ip}]->() "
+                    "WITH u, u.uses AS kept REMOVE u.uses RETURN kept", account=Label.ACCOUNT, used_ip=Rel.USED_IP)
+    [kept] = [row["kept"] for row in ctx.write(forget)]
+    try:
+        [near] = deconflict(ctx, AS_B, [Identifier("ip", IP, at=T0 + timedelta(minutes=10))], via_identities=False)
+        assert set(hits(near)) == {"A-1"}
+    finally:
+        ctx.write(cypher("MATCH (:{account} {key: 'acme:alice'})-[u:{used_ip}]->() SET u.uses = $kept",
+                         account=Label.ACCOUNT, used_ip=Rel.USED_IP), kept=kept)
 
 
 def test_names_with_birth_dates_files_and_refusals_in_one_batch(ctx: GraphContext) -> None:
