@@ -150,9 +150,22 @@ def test_a_load_over_neo4j_scheme_gives_the_graph_a_bolt_load_gives(tours: dict[
     assert tours["neo4j graph"] == tours["bolt graph"]
 
 
+def unordered(answer: Any) -> Any:
+    """The answer with the neighbourhood's node and edge lists sorted: the two loads made the same
+    graph, but the store's internal ids (and so the order a traversal meets nodes in) differ."""
+    if isinstance(answer, dict):
+        return {k: unordered(v) for k, v in answer.items()}
+    if isinstance(answer, list) and all(isinstance(item, dict) and "id" in item for item in answer):
+        return sorted((unordered(item) for item in answer), key=lambda item: json.dumps(item, sort_keys=True))
+    return answer
+
+
 @pytest.mark.parametrize("field", ["search", "neighbourhood", "paths", "deconflict", "run", "communities"])
 def test_the_api_answers_the_same_over_both_schemes(tours: dict[str, Any], field: str) -> None:
-    assert tours["neo4j"][field] == tours["bolt"][field]
+    mine, theirs = tours["neo4j"][field], tours["bolt"][field]
+    if field == "neighbourhood":
+        mine, theirs = unordered(mine), unordered(theirs)
+    assert mine == theirs
     assert tours["neo4j"][field], f"{field} answered nothing: the comparison would prove nothing"
 
 
