@@ -12,8 +12,9 @@ hash and the time of every attempt is added up. The graph's element count is sam
 (`growth.jsonl` in the store's folder), which shows whether the rate falls as the graph grows.
 The server is stopped at the end unless `--keep-running`; start it again on the same store with
 `LocalNeo4j(home=<store>/neo4j, port=...)` (graph_service/neo4j_local) to time queries on it.
-Last line: reports, elements, seconds, elements_per_s, peak_rss_mb (the loader), store_mb, the
-first and last tenth's rates, and the attempts.
+Last line: reports, elements, seconds, elements_per_s, peak_rss_mb (the largest of the loader's
+processes), store_mb, the first and last tenth's rates, and the attempts; the samples also hold the
+loader's and its parser's resident memory.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench.harness import ROOT, dir_size_mb, element_count, emit, machine
 from graph_service.database import open_driver
 from graph_service.neo4j_local import LocalNeo4j
@@ -36,8 +39,20 @@ from graph_service.settings import Settings
 from loaders.synthetic import generate
 
 
-def _sample(settings: Settings, growth: Path, stop: threading.Event, every: float) -> None:
-    """Append (time, elements) every `every` seconds until `stop`; a failed count is skipped."""
+def _rss_mb(pid: int) -> dict[str, float]:
+    """Resident memory of the loader and of its parser process, so a growth with the load shows."""
+    try:
+        loader = psutil.Process(pid)
+        found = {"loader_rss_mb": loader.memory_info().rss / 2**20}
+        for child in loader.children():
+            found["parser_rss_mb"] = found.get("parser_rss_mb", 0.0) + child.memory_info().rss / 2**20
+    except psutil.Error:  # the load ended between two samples
+        return {}
+    return {k: round(v, 1) for k, v in found.items()}
+
+
+def _sample(settings: Settings, growth: Path, loader: int, stop: threading.Event, every: float) -> None:
+    """Append (time, elements, memory) every `every` seconds until `stop`; a failed count is skipped."""
     driver = open_driver(settings, start=False)
     try:
         while not stop.wait(every):
@@ -46,13 +61,14 @@ def _sample(settings: Settings, growth: Path, stop: threading.Event, every: floa
             except Exception:  # a busy or restarting server: try again next time
                 continue
             with growth.open("a") as f:
-                f.write(json.dumps({"t": time.time(), "elements": count}) + "\n")
+                f.write(json.dumps({"t": time.time(), "elements": count, **_rss_mb(loader)}) + "\n")
     finally:
         driver.close()
 
 
 def _rates(growth: Path) -> dict[str, float]:
-    """Elements per second over the first and last tenth of the elements written (from the samples)."""
+    """Elements per second over the first and last tenth of the elements written, and the largest
+    memory sampled (from the samples)."""
     if not growth.exists():
         return {}
     points = [json.loads(line) for line in growth.read_text().splitlines() if line.strip()]
@@ -66,8 +82,10 @@ def _rates(growth: Path) -> dict[str, float]:
             return None
         return round((inside[-1]["elements"] - inside[0]["elements"]) / (inside[-1]["t"] - inside[0]["t"]))
 
+    peaks = {f"sampled_peak_{name}": max(p[name] for p in points if name in p)
+             for name in ("loader_rss_mb", "parser_rss_mb") if any(name in p for p in points)}
     return {k: v for k, v in {"first_tenth_el_per_s": rate(0.0, 0.1),
-                              "last_tenth_el_per_s": rate(0.9, 1.0)}.items() if v is not None}
+                              "last_tenth_el_per_s": rate(0.9, 1.0), **peaks}.items() if v is not None}
 
 
 def main() -> None:
@@ -102,19 +120,20 @@ def main() -> None:
                         lib=ROOT / ".gracegraph" / "neo4j" / "lib")
     server.start()
     settings = Settings(neo4j_uri=server.uri, home=home / "neo4j")
-    stop = threading.Event()
-    sampler = threading.Thread(target=_sample, args=(settings, home / "growth.jsonl", stop, args.sample_every),
-                               daemon=True)
-    sampler.start()
     env = {**os.environ, "NEO4J_URI": server.uri, "NEO4J_USER": settings.neo4j_user,
            "NEO4J_PASSWORD": settings.neo4j_password, "NEO4J_DATABASE": settings.neo4j_database}
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "graph_service.cli", "load", "cybertip", str(data), "--resume"],
-                          cwd=ROOT, env=env, check=False)
+    load = subprocess.Popen([sys.executable, "-m", "graph_service.cli", "load", "cybertip", str(data), "--resume"],
+                            cwd=ROOT, env=env)
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample, args=(settings, home / "growth.jsonl", load.pid, stop,
+                                                     args.sample_every), daemon=True)
+    sampler.start()
+    returncode = load.wait()
     seconds = time.perf_counter() - began
     stop.set()
     sampler.join()
-    state["attempts"].append({"seconds": round(seconds, 1), "exit": done.returncode, "ended": time.time()})
+    state["attempts"].append({"seconds": round(seconds, 1), "exit": returncode, "ended": time.time()})
     state_path.write_text(json.dumps(state, indent=1))
 
     driver = open_driver(settings, start=False)
@@ -128,13 +147,13 @@ def main() -> None:
     emit({
         "benchmark": "scale_load", "reports": args.reports, "elements": elements,
         "seconds": round(total_s, 1), "elements_per_s": round(elements / total_s),
-        "attempts": len(state["attempts"]), "exit": done.returncode,
+        "attempts": len(state["attempts"]), "exit": returncode,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "store_mb": dir_size_mb(home / "neo4j" / "data"), "generate_s": generate_s,
         "uri": server.uri, "truth": str(data / "truth.json"), **_rates(home / "growth.jsonl"), **machine(),
     })
-    if done.returncode != 0:
-        sys.exit(done.returncode)
+    if returncode != 0:
+        sys.exit(returncode)
 
 
 if __name__ == "__main__":
