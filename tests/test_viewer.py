@@ -20,6 +20,7 @@ from playwright.sync_api import Page
 from graph_service.app import create_app
 from graph_service.settings import Settings
 from loaders.cybertip import parse_cybertip
+from loaders.model import Label, cypher
 from loaders.pipeline import load_files
 from loaders.synthetic import Truth, generate
 from loaders.writer import GraphWriter
@@ -140,7 +141,8 @@ def test_investigator_goes_from_a_screen_name_to_the_paths_between_network_accou
     label, _, key = shared[0].partition(":")
     with driver.session(database=neo4j_settings.neo4j_database) as session:
         around = {f"{r['label']}:{r['key']}" for r in session.run(
-            f"MATCH (s:{label} {{key: $key}})--(n) RETURN labels(n)[0] AS label, n.key AS key", key=key)}
+            cypher("MATCH (s:{label} {key: $key})--(n) RETURN labels(n)[0] AS label, n.key AS key",
+                   label=Label(label)), key=key)}
     assert around and around <= set(grown), around - set(grown)
     others = [n for n in grown if n != account and n.removeprefix("Account:") in network["accounts"]]
     assert others, "expanding a network address drew no other account of the network"
